@@ -12,16 +12,16 @@ type Kind int
 // The kinds of error. The zero Kind is Internal so that an unclassified error
 // never passes for a client mistake.
 const (
-	Internal           Kind = iota // 500: an unexpected fault
-	Invalid                        // 400: bad or missing arguments, malformed JSON, bad structure
-	Unauthorized                   // 401: missing or refused credentials
-	Forbidden                      // 403: valid credentials lacking permission
-	NotFound                       // 404: an unknown single resource
-	Conflict                       // 409: conflicts with stored state
-	PreconditionFailed             // 412: If-Match / If-None-Match failed
-	TooLarge                       // 413: a body, document or attachment over the limit
-	RateLimited                    // 429: rate limited
-	PreconditionRequired           // 428: a concurrency header was required
+	Internal             Kind = iota // 500: an unexpected fault
+	Invalid                          // 400: bad or missing arguments, malformed JSON, bad structure
+	Unauthorized                     // 401: missing or refused credentials
+	Forbidden                        // 403: valid credentials lacking permission
+	NotFound                         // 404: an unknown single resource
+	Conflict                         // 409: conflicts with stored state
+	PreconditionFailed               // 412: If-Match / If-None-Match failed
+	TooLarge                         // 413: a body, document or attachment over the limit
+	RateLimited                      // 429: rate limited
+	PreconditionRequired             // 428: a concurrency header was required
 )
 
 func (k Kind) String() string {
