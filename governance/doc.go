@@ -1,0 +1,20 @@
+// Package governance decides, enforces and records every access to learning
+// records.
+//
+// The Gate is the only door to stored statements: it wraps the store (reached
+// through the StatementStore interface declared here) so that each read and
+// write is
+//
+//  1. decided by the embedded OPA engine (Engine) from the principal, the
+//     action and facts about the resource;
+//  2. enforced: refused, or filtered row by row for queries;
+//  3. recorded in the audit log (Auditor) before any data is returned or
+//     written. If the audit entry cannot be written the access is refused:
+//     no audit, no access.
+//
+// The server is handed only the Gate. Principals come from Authenticate,
+// which checks Basic credentials kept (sealed) in the store's system records.
+//
+// Invariants: no statement content and no plain identifier reaches an audit
+// entry or a log line; identifiers are pseudonymised with the Pseudonymizer.
+package governance

@@ -1,0 +1,395 @@
+package governance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"custodia/xapi"
+)
+
+// StatementStore is the persistence the Gate wraps. It is implemented by
+// store.DB; see there for the full contract.
+type StatementStore interface {
+	// PutStatements stores prepared statements atomically, setting stored.
+	// An id stored with different content fails the batch with Conflict.
+	PutStatements(ctx context.Context, stmts []*xapi.Statement) error
+	// GetStatement returns a statement and whether it is voided, or NotFound.
+	GetStatement(ctx context.Context, id string) (*xapi.Statement, bool, error)
+	// QueryStatements returns up to limit statements matching q after the
+	// position token after, keeping those keep accepts, and the next token.
+	QueryStatements(ctx context.Context, q xapi.Query, after string, limit int, keep func(*xapi.Statement) (bool, error)) ([]*xapi.Statement, string, error)
+	// ConsistentThrough reports an instant before which all statements are readable.
+	ConsistentThrough() time.Time
+}
+
+// RecordStore keeps small sealed system records (credentials). Implemented
+// by store.DB.
+type RecordStore interface {
+	PutRecord(ctx context.Context, kind, key string, value []byte) error
+	GetRecord(ctx context.Context, kind, key string) ([]byte, error)
+	DeleteRecord(ctx context.Context, kind, key string) error
+	ListRecords(ctx context.Context, kind string) (map[string][]byte, error)
+}
+
+// AuditEntry is one decision as recorded in the audit log. It names
+// principals and subjects only by pseudonym and never holds content.
+type AuditEntry struct {
+	Time           time.Time
+	RequestID      string
+	Principal      string // pseudonym of the principal id
+	Roles          []string
+	Purpose        string
+	Action         string
+	Resources      []string // statement ids, credential keys, or a query description without values
+	Subjects       []string // pseudonyms of the persons touched
+	Decision       string   // "allow" or "deny"
+	Reasons        []string
+	PolicyRevision string
+	Count          int
+}
+
+// Auditor appends entries to the tamper-evident log. Record returns only
+// once the entry is durable; an error means the access must be refused.
+type Auditor interface {
+	Record(ctx context.Context, e AuditEntry) error
+}
+
+// Pseudonymizer maps an identifier to a stable keyed-hash pseudonym.
+type Pseudonymizer interface {
+	Pseudonym(value string) string
+}
+
+// GateConfig holds what a Gate is built from.
+type GateConfig struct {
+	Engine        *Engine
+	Statements    StatementStore
+	Records       RecordStore
+	Auditor       Auditor
+	Pseudonymizer Pseudonymizer
+	// AuthorityHomePage is the account homePage of the authority set on
+	// statements written with a Basic credential, e.g. "http://127.0.0.1:8080/".
+	AuthorityHomePage string
+	// MaxLimit is the most statements one query page returns (default 100).
+	MaxLimit int
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Gate is the only door to stored learning records. Every method decides,
+// enforces and records.
+type Gate struct {
+	cfg   GateConfig
+	creds *credentialCache
+}
+
+// NewGate returns a Gate over the given store, engine and audit log.
+func NewGate(cfg GateConfig) *Gate {
+	if cfg.MaxLimit <= 0 {
+		cfg.MaxLimit = 100
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Gate{cfg: cfg, creds: newCredentialCache()}
+}
+
+// PolicyRevision reports the active policy revision.
+func (g *Gate) PolicyRevision() string { return g.cfg.Engine.Revision() }
+
+// ConsistentThrough reports an instant before which all stored statements
+// can be read.
+func (g *Gate) ConsistentThrough() time.Time { return g.cfg.Statements.ConsistentThrough() }
+
+// PutStatements prepares, decides, records and stores a batch of statements
+// on behalf of p, under the rules of version v. It returns their ids in
+// input order. If any statement is refused by policy, none is stored and the
+// error (Forbidden) names each refused statement by index and reason.
+func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Statement, v xapi.Version) ([]string, error) {
+	const op = "governance.PutStatements"
+	auth := g.authority(p)
+	ids := make([]string, len(stmts))
+	subjects := map[string]bool{}
+	var refusals, allowReasons []string
+	revision := ""
+	cache := map[string]Decision{}
+	for i, s := range stmts {
+		s.Prepare(xapi.Prepare{Authority: auth, Version: v})
+		ids[i] = s.ID()
+		f := s.Facts()
+		for _, sub := range f.Subjects {
+			subjects[sub] = true
+		}
+		_, voiding := s.VoidTarget()
+		res := map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "voiding": voiding, "verb": f.Verb}
+		key := fmt.Sprint(f.Subjects, f.Agents, voiding, f.Verb)
+		d, ok := cache[key]
+		if !ok {
+			var err error
+			d, err = g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.write", Resource: res})
+			if err != nil {
+				return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
+			}
+			cache[key] = d
+		}
+		revision = d.Revision
+		if !d.Allow {
+			refusals = append(refusals, fmt.Sprintf("statements[%d]: %s", i, strings.Join(d.Reasons, "; ")))
+		} else if len(allowReasons) == 0 {
+			allowReasons = d.Reasons
+		}
+	}
+	e := g.entry(ctx, p, "statements.write", ids, revision)
+	e.Subjects = g.pseudonyms(keys(subjects))
+	if len(refusals) > 0 {
+		e.Decision, e.Reasons = "deny", refusals
+		if err := g.record(ctx, e); err != nil {
+			return nil, err
+		}
+		return nil, &xapi.Error{Kind: xapi.Forbidden, Op: op, Msg: "refused by policy: " + strings.Join(refusals, ", ")}
+	}
+	e.Decision, e.Reasons, e.Count = "allow", allowReasons, len(stmts)
+	if err := g.record(ctx, e); err != nil {
+		return nil, err
+	}
+	if err := g.cfg.Statements.PutStatements(ctx, stmts); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// PutStatement stores one statement under id (a PUT with statementId): as
+// PutStatements, with the id set when the statement carries none.
+func (g *Gate) PutStatement(ctx context.Context, p Principal, id string, s *xapi.Statement, v xapi.Version) error {
+	s.Prepare(xapi.Prepare{NewID: func() string { return id }, Authority: g.authority(p), Version: v})
+	_, err := g.PutStatements(ctx, p, []*xapi.Statement{s}, v)
+	return err
+}
+
+// GetStatement returns one statement for p: by statement id, or, when
+// voided is true, a voided statement by its id. A statement that exists but
+// that p may not see is reported as NotFound, so that its existence does not
+// leak; a principal that may not read statements at all gets Forbidden.
+func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided bool) (*xapi.Statement, error) {
+	const op = "governance.GetStatement"
+	action := "statements.read"
+	coarse, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.query", Resource: map[string]any{"kind": "statement"}})
+	if err != nil {
+		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
+	}
+	e := g.entry(ctx, p, action, []string{id}, coarse.Revision)
+	if !coarse.Allow {
+		e.Decision, e.Reasons = "deny", coarse.Reasons
+		if err := g.record(ctx, e); err != nil {
+			return nil, err
+		}
+		return nil, &xapi.Error{Kind: xapi.Forbidden, Op: op, Msg: "refused by policy: " + strings.Join(coarse.Reasons, "; ")}
+	}
+	notFound := &xapi.Error{Kind: xapi.NotFound, Op: op, Msg: "no statement with that id"}
+	s, isVoided, err := g.cfg.Statements.GetStatement(ctx, id)
+	switch {
+	case xapi.ErrorKind(err) == xapi.NotFound || (err == nil && isVoided != voided):
+		e.Decision, e.Reasons = "allow", coarse.Reasons
+		if err := g.record(ctx, e); err != nil {
+			return nil, err
+		}
+		return nil, notFound
+	case err != nil:
+		return nil, err
+	}
+	f := s.Facts()
+	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: readResource(f)})
+	if err != nil {
+		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
+	}
+	e.Subjects = g.pseudonyms(f.Subjects)
+	e.Reasons = d.Reasons
+	if !d.Allow {
+		e.Decision = "deny"
+		if err := g.record(ctx, e); err != nil {
+			return nil, err
+		}
+		return nil, notFound
+	}
+	e.Decision, e.Count = "allow", 1
+	if err := g.record(ctx, e); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// QueryStatements answers a statement query for p: one page of at most
+// q.Limit (or the maximum) statements that match and that p may see, and
+// the position token of the next page ("" at the end).
+func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, after string) ([]*xapi.Statement, string, error) {
+	const op = "governance.QueryStatements"
+	action := "statements.query"
+	desc := describeQuery(q)
+	coarse, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "query"}})
+	if err != nil {
+		return nil, "", g.refuse(ctx, op, p, action, desc, err)
+	}
+	if !coarse.Allow {
+		e := g.entry(ctx, p, action, desc, coarse.Revision)
+		e.Decision, e.Reasons = "deny", coarse.Reasons
+		if err := g.record(ctx, e); err != nil {
+			return nil, "", err
+		}
+		return nil, "", &xapi.Error{Kind: xapi.Forbidden, Op: op, Msg: "refused by policy: " + strings.Join(coarse.Reasons, "; ")}
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > g.cfg.MaxLimit {
+		limit = g.cfg.MaxLimit
+	}
+	cache := map[string]bool{}
+	filtered := 0
+	keep := func(s *xapi.Statement) (bool, error) {
+		f := s.Facts()
+		key := fmt.Sprint(f.Subjects, f.Agents, f.Verb)
+		ok, seen := cache[key]
+		if !seen {
+			d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
+			if err != nil {
+				return false, err
+			}
+			ok = d.Allow
+			cache[key] = ok
+		}
+		if !ok {
+			filtered++
+		}
+		return ok, nil
+	}
+	stmts, next, err := g.cfg.Statements.QueryStatements(ctx, q, after, limit, keep)
+	if err != nil {
+		if xapi.ErrorKind(err) == xapi.Internal {
+			return nil, "", g.refuse(ctx, op, p, action, desc, err)
+		}
+		return nil, "", err
+	}
+	e := g.entry(ctx, p, action, desc, coarse.Revision)
+	subjects := map[string]bool{}
+	for _, s := range stmts {
+		e.Resources = append(e.Resources, s.ID())
+		for _, sub := range s.Facts().Subjects {
+			subjects[sub] = true
+		}
+	}
+	e.Subjects = g.pseudonyms(keys(subjects))
+	e.Decision, e.Reasons, e.Count = "allow", coarse.Reasons, len(stmts)
+	if filtered > 0 {
+		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", filtered))
+	}
+	if err := g.record(ctx, e); err != nil {
+		return nil, "", err
+	}
+	return stmts, next, nil
+}
+
+func readResource(f xapi.Facts) map[string]any {
+	return map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "verb": f.Verb}
+}
+
+// describeQuery names the filters of q without their values, which may be
+// personal data.
+func describeQuery(q xapi.Query) []string {
+	var parts []string
+	add := func(set bool, name string) {
+		if set {
+			parts = append(parts, name)
+		}
+	}
+	add(q.Agent != nil, "agent")
+	add(q.Verb != "", "verb")
+	add(q.Activity != "", "activity")
+	add(q.Registration != "", "registration")
+	add(q.RelatedActivities, "related_activities")
+	add(q.RelatedAgents, "related_agents")
+	add(!q.Since.IsZero(), "since")
+	add(!q.Until.IsZero(), "until")
+	return []string{"query(" + strings.Join(parts, ",") + ")"}
+}
+
+// authority is the Agent recorded as a statement's authority for p
+// (xAPI Data §2.4.9: with Basic auth, the credential's user).
+func (g *Gate) authority(p Principal) xapi.Agent {
+	return xapi.Agent{ObjectType: "Agent", Name: p.Name, Account: &xapi.Account{HomePage: g.cfg.AuthorityHomePage, Name: p.ID}}
+}
+
+func (g *Gate) entry(ctx context.Context, p Principal, action string, resources []string, revision string) AuditEntry {
+	return AuditEntry{
+		Time:           g.cfg.Now().UTC(),
+		RequestID:      RequestID(ctx),
+		Principal:      g.cfg.Pseudonymizer.Pseudonym("principal:" + p.ID),
+		Roles:          p.Roles,
+		Purpose:        p.Purpose,
+		Action:         action,
+		Resources:      resources,
+		PolicyRevision: revision,
+	}
+}
+
+// record appends e to the audit log; failing that, the access is refused.
+func (g *Gate) record(ctx context.Context, e AuditEntry) error {
+	if err := g.cfg.Auditor.Record(ctx, e); err != nil {
+		g.cfg.Logger.ErrorContext(ctx, "audit append failed; access refused", "action", e.Action, "request_id", e.RequestID, "err", err)
+		return &xapi.Error{Kind: xapi.Internal, Op: "governance.audit", Msg: "the access could not be recorded, so it was refused", Err: err}
+	}
+	return nil
+}
+
+// refuse records a failed decision as a denial and returns a fail-closed
+// error. A policy that cannot be evaluated refuses the access.
+func (g *Gate) refuse(ctx context.Context, op string, p Principal, action string, resources []string, cause error) error {
+	e := g.entry(ctx, p, action, resources, g.cfg.Engine.Revision())
+	e.Decision, e.Reasons = "deny", []string{"policy evaluation failed"}
+	g.cfg.Logger.ErrorContext(ctx, "policy evaluation failed; access refused", "action", action, "request_id", e.RequestID, "err", cause)
+	if err := g.record(ctx, e); err != nil {
+		return err
+	}
+	var xe *xapi.Error
+	if errors.As(cause, &xe) && xe.Kind != xapi.Internal {
+		return cause
+	}
+	return &xapi.Error{Kind: xapi.Internal, Op: op, Msg: "the policy could not be evaluated, so the access was refused", Err: cause}
+}
+
+func (g *Gate) pseudonyms(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, g.cfg.Pseudonymizer.Pseudonym("subject:"+id))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// WithRequestID returns a context carrying the request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// RequestID reports the request id carried by ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}

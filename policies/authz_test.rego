@@ -1,0 +1,89 @@
+package custodia.authz_test
+
+import data.custodia.authz
+
+alice := "mbox:mailto:alice@example.com"
+
+bob := "mbox:mailto:bob@example.com"
+
+admin := {"id": "k-admin", "roles": ["admin"], "scopes": ["all"], "identities": []}
+
+client := {"id": "k-lms", "roles": ["client"], "scopes": ["statements/write"], "identities": []}
+
+reader := {"id": "k-lms", "roles": ["client"], "scopes": ["statements/write", "statements/read"], "identities": []}
+
+learner_alice := {"id": "k-alice", "roles": ["learner"], "scopes": ["statements/write", "statements/read/mine"], "identities": [alice]}
+
+about_alice := {"kind": "statement", "subjects": [alice], "about": [alice], "voiding": false}
+
+about_bob := {"kind": "statement", "subjects": [bob], "about": [bob], "voiding": false}
+
+voiding := {"kind": "statement", "subjects": [alice], "about": [alice], "voiding": true}
+
+test_allow_admin_everything if {
+	authz.decision.allow with input as {"principal": admin, "action": "credentials.manage", "resource": {}}
+	authz.decision.allow with input as {"principal": admin, "action": "statements.read", "resource": about_bob}
+}
+
+test_allow_client_write if {
+	authz.decision.allow with input as {"principal": client, "action": "statements.write", "resource": about_bob}
+}
+
+test_allow_client_void if {
+	authz.decision.allow with input as {"principal": client, "action": "statements.write", "resource": voiding}
+}
+
+test_deny_client_without_write_scope if {
+	p := object.union(client, {"scopes": ["statements/read"]})
+	not authz.decision.allow with input as {"principal": p, "action": "statements.write", "resource": about_bob}
+}
+
+test_deny_client_read_without_read_scope if {
+	not authz.decision.allow with input as {"principal": client, "action": "statements.read", "resource": about_bob}
+	not authz.decision.allow with input as {"principal": client, "action": "statements.query", "resource": {"kind": "query"}}
+}
+
+test_allow_client_read_with_read_scope if {
+	authz.decision.allow with input as {"principal": reader, "action": "statements.read", "resource": about_bob}
+	authz.decision.allow with input as {"principal": reader, "action": "statements.query", "resource": {"kind": "query"}}
+}
+
+test_deny_client_credentials if {
+	d := authz.decision with input as {"principal": client, "action": "credentials.manage", "resource": {}}
+	not d.allow
+	d.reasons == ["no rule permits credentials.manage for this principal"]
+}
+
+test_allow_learner_reads_own if {
+	authz.decision.allow with input as {"principal": learner_alice, "action": "statements.read", "resource": about_alice}
+	authz.decision.allow with input as {"principal": learner_alice, "action": "statements.query", "resource": {"kind": "query"}}
+}
+
+test_deny_learner_reads_other if {
+	not authz.decision.allow with input as {"principal": learner_alice, "action": "statements.read", "resource": about_bob}
+}
+
+test_allow_learner_writes_own if {
+	authz.decision.allow with input as {"principal": learner_alice, "action": "statements.write", "resource": about_alice}
+}
+
+test_deny_learner_writes_other if {
+	not authz.decision.allow with input as {"principal": learner_alice, "action": "statements.write", "resource": about_bob}
+}
+
+test_deny_learner_voids if {
+	d := authz.decision with input as {"principal": learner_alice, "action": "statements.write", "resource": voiding}
+	not d.allow
+	d.reasons == ["only activity providers and admins may void statements"]
+}
+
+test_allow_read_mine_scope_for_bound_client if {
+	p := {"id": "k-app", "roles": ["client"], "scopes": ["statements/read/mine"], "identities": [alice]}
+	authz.decision.allow with input as {"principal": p, "action": "statements.read", "resource": about_alice}
+	not authz.decision.allow with input as {"principal": p, "action": "statements.read", "resource": about_bob}
+}
+
+test_deny_unknown_role if {
+	p := {"id": "k-x", "roles": ["auditor"], "scopes": [], "identities": []}
+	not authz.decision.allow with input as {"principal": p, "action": "statements.read", "resource": about_bob}
+}

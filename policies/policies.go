@@ -1,0 +1,28 @@
+// Package policies holds Custodia's default Rego policy pack.
+//
+// Every read and write of learning records is decided by these modules,
+// evaluated in-process by the OPA engine in package governance. Each module
+// x.rego has its tests beside it in x_test.rego; the engine loads the tests
+// only when running them (governance.TestRego), never into the production
+// policy set.
+//
+// The entry point is data.custodia.authz.decision, an object
+//
+//	{"allow": bool, "reasons": [string]}
+//
+// evaluated with an input of the form
+//
+//	{"principal": {"id", "roles", "scopes", "identities", "purpose"},
+//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage",
+//	 "resource": {...facts about what is touched...}}
+//
+// Identities are agent IFIs in the canonical form of xapi.Agent.IFI. They
+// are personal data: they exist only in memory during a decision.
+package policies
+
+import "embed"
+
+// FS holds the default policy modules and their tests.
+//
+//go:embed *.rego
+var FS embed.FS

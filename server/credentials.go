@@ -1,0 +1,104 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"custodia/governance"
+	"custodia/xapi"
+)
+
+// credentialRequest is the body of POST /api/v1/credentials.
+type credentialRequest struct {
+	Name    string          `json:"name"`
+	Roles   []string        `json:"roles"`
+	Scopes  []string        `json:"scopes"`
+	Agent   json.RawMessage `json:"agent"`
+	Purpose string          `json:"purpose"`
+}
+
+// credentialCreated is the answer to POST /api/v1/credentials: the
+// credential and, this once, its secret.
+type credentialCreated struct {
+	governance.Credential
+	Secret string `json:"secret"`
+}
+
+// MarshalJSON keeps the embedded credential's own encoding and adds the secret.
+func (c credentialCreated) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(c.Credential)
+	if err != nil {
+		return nil, err
+	}
+	sec, _ := json.Marshal(c.Secret)
+	return append(append(b[:len(b)-1], `,"secret":`...), append(sec, '}')...), nil
+}
+
+func (s *Server) handleCredentialsCreate(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+	const op = "server.CreateCredential"
+	body, err := readJSONBody(r, op)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var req credentialRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "body must be a JSON object with name, roles, scopes, agent, purpose"))
+		return
+	}
+	cr := governance.CredentialRequest{Name: req.Name, Roles: req.Roles, Scopes: req.Scopes, Purpose: req.Purpose}
+	if len(req.Agent) > 0 && string(req.Agent) != "null" {
+		a, err := xapi.ParseAgent(req.Agent, xapi.V200)
+		if err != nil {
+			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "agent: %s", xapi.ErrorMessage(err)))
+			return
+		}
+		cr.Agent = &a
+	}
+	if len(cr.Scopes) == 0 {
+		cr.Scopes = defaultScopes(cr.Roles)
+	}
+	c, secret, err := s.gate.CreateCredential(r.Context(), p, cr)
+	if err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, credentialCreated{Credential: c, Secret: secret})
+}
+
+// defaultScopes are the scopes of a credential created without any: xAPI's
+// default for OAuth clients (statements/write, statements/read/mine), or
+// all for an admin.
+func defaultScopes(roles []string) []string {
+	for _, r := range roles {
+		if r == governance.RoleAdmin {
+			return []string{"all"}
+		}
+	}
+	return []string{"statements/write", "statements/read/mine"}
+}
+
+func (s *Server) handleCredentialsList(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+	cs, err := s.gate.ListCredentials(r.Context(), p)
+	if err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"credentials": cs})
+}
+
+func (s *Server) handleCredentialsRevoke(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+	if err := s.gate.RevokeCredential(r.Context(), p, mux.Vars(r)["key"]); err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"custodia/governance"
+	"custodia/xapi"
+)
+
+// headerVersion is the xAPI version header (xAPI Communication §3.3).
+const headerVersion = "X-Experience-API-Version"
+
+// recoverer turns a panic into a 500 and logs it once. Input must never
+// cause a panic; this is the last line of defence, not a code path.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic serving request", "request_id", governance.RequestID(r.Context()), "panic", v)
+				writeError(w, r, &xapi.Error{Kind: xapi.Internal, Op: "server"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requestID gives every request an id, in the context and in X-Request-Id.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(governance.WithRequestID(r.Context(), id)))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// logRequests logs one line per request: method, route template (never the
+// query string, which may hold personal data), status and duration.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		route := "unmatched"
+		if m := mux.CurrentRoute(r); m != nil {
+			if t, err := m.GetPathTemplate(); err == nil {
+				route = t
+			}
+		}
+		s.log.InfoContext(r.Context(), "request", "method", r.Method, "route", route, "status", rec.status,
+			"duration_ms", float64(s.now().Sub(start).Microseconds())/1000, "request_id", governance.RequestID(r.Context()))
+	})
+}
+
+// xapiVersion enforces X-Experience-API-Version on the xAPI resources and
+// sets it on every response: the latest patch of the version in use.
+// /about answers whatever the request says (xAPI Communication §2.8).
+func (s *Server) xapiVersion(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
+		if err != nil {
+			w.Header().Set(headerVersion, string(xapi.V200))
+			if strings.HasSuffix(r.URL.Path, "/about") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set(headerVersion, string(v))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// versionOf reports the xAPI version of a request that passed xapiVersion.
+func versionOf(r *http.Request) xapi.Version {
+	v, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
+	if err != nil {
+		return xapi.V200
+	}
+	return v
+}
+
+// consistentThrough sets X-Experience-API-Consistent-Through on every
+// statements response, errors included (xAPI Communication §2.1.3).
+func (s *Server) consistentThrough(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Experience-API-Consistent-Through", formatTime(s.gate.ConsistentThrough()))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authed authenticates a request with Basic credentials and calls h with
+// the principal. The X-Custodia-Purpose header names the request's purpose;
+// without it the credential's default purpose applies.
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, governance.Principal)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, secret, ok := r.BasicAuth()
+		if !ok || key == "" {
+			writeError(w, r, xapi.Errorf(xapi.Unauthorized, "server", "authentication required: send Basic credentials"))
+			return
+		}
+		p, err := s.gate.Authenticate(r.Context(), key, secret)
+		if err != nil {
+			s.logInternal(r, err)
+			writeError(w, r, err)
+			return
+		}
+		if purpose := r.Header.Get("X-Custodia-Purpose"); purpose != "" {
+			p.Purpose = purpose
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.limit)
+		h(w, r, p)
+	})
+}
+
+// logInternal logs err once at the boundary when it is not the client's doing.
+func (s *Server) logInternal(r *http.Request, err error) {
+	if xapi.ErrorKind(err) == xapi.Internal {
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", governance.RequestID(r.Context()), "err", err)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// formatTime formats t as an xAPI timestamp: UTC, millisecond precision.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

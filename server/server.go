@@ -1,0 +1,58 @@
+// Package server is Custodia's HTTP interface: the xAPI resources under
+// /xapi/ (xAPI 1.0.3 Communication and IEEE 9274.1.1 §4.1), the governance
+// API under /api/v1/, and /healthz.
+//
+// The server is handed only the governance Gate: it parses and validates
+// requests (package xapi), authenticates them into a governance.Principal,
+// and leaves every decision about data to the Gate. Errors become JSON
+// bodies {"error": {"code", "message"}} through one Kind→status table.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"custodia/governance"
+)
+
+// Config holds what a Server is built from.
+type Config struct {
+	Gate         *governance.Gate
+	Logger       *slog.Logger
+	MaxBodyBytes int64            // request body limit; 0: 16 MiB
+	Now          func() time.Time // nil: time.Now
+}
+
+// Server serves the xAPI and governance HTTP interfaces.
+type Server struct {
+	gate   *governance.Gate
+	log    *slog.Logger
+	limit  int64
+	now    func() time.Time
+	router *mux.Router
+}
+
+// NewServer returns the HTTP handler of Custodia.
+func NewServer(cfg Config) *Server {
+	s := &Server{gate: cfg.Gate, log: cfg.Logger, limit: cfg.MaxBodyBytes, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.limit <= 0 {
+		s.limit = 16 << 20
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.router = mux.NewRouter()
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.recoverer(s.requestID(s.logRequests(s.router))).ServeHTTP(w, r)
+}

@@ -1,0 +1,248 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"custodia/governance"
+	"custodia/xapi"
+)
+
+// cursorParam carries the position token of a `more` link. It is Custodia's
+// own parameter and is accepted only on links the server handed out.
+const cursorParam = "cursor"
+
+// handleStatementsPut stores one statement under the id given by the
+// statementId parameter (xAPI Communication §2.1.1): 204 on success,
+// also when the same statement is already stored; 409 when a different one is.
+func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+	const op = "server.PutStatement"
+	vals := r.URL.Query()
+	for k := range vals {
+		if k != "statementId" {
+			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "parameter %q is not allowed on PUT (only statementId)", k))
+			return
+		}
+	}
+	if len(vals["statementId"]) != 1 {
+		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "statementId parameter is required, once"))
+		return
+	}
+	q, err := xapi.ParseQuery(vals, versionOf(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	body, err := readJSONBody(r, op)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	st, err := xapi.ParseStatement(body, versionOf(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if id := st.ID(); id != "" && id != q.StatementID {
+		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "id in the body does not match the statementId parameter"))
+		return
+	}
+	if err := s.gate.PutStatement(r.Context(), p, q.StatementID, st, versionOf(r)); err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleStatementsPost stores one statement or a batch, all or nothing, and
+// answers the ids in order (xAPI Communication §2.1.2).
+func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+	const op = "server.PostStatements"
+	if r.URL.RawQuery != "" {
+		if _, ok := r.URL.Query()["method"]; ok {
+			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "the alternate request syntax (method parameter) is not supported"))
+			return
+		}
+		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "POST /statements takes no query parameters"))
+		return
+	}
+	body, err := readJSONBody(r, op)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	stmts, err := xapi.ParseStatements(body, versionOf(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ids, err := s.gate.PutStatements(r.Context(), p, stmts, versionOf(r))
+	if err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ids)
+}
+
+// handleStatementsGet answers a single statement (statementId or
+// voidedStatementId) or a StatementResult page (xAPI Communication §2.1.3).
+func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+	const op = "server.GetStatements"
+	vals := r.URL.Query()
+	cursor := ""
+	if cs, ok := vals[cursorParam]; ok {
+		if len(cs) != 1 || cs[0] == "" {
+			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "cursor must be given once"))
+			return
+		}
+		cursor = cs[0]
+		delete(vals, cursorParam)
+	}
+	v := versionOf(r)
+	q, err := xapi.ParseQuery(vals, v)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	langs := acceptLanguages(r.Header.Get("Accept-Language"))
+	if id, voided := q.StatementID, false; id != "" || q.VoidedStatementID != "" {
+		if id == "" {
+			id, voided = q.VoidedStatementID, true
+		}
+		if cursor != "" {
+			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "cursor cannot be combined with statementId or voidedStatementId"))
+			return
+		}
+		st, err := s.gate.GetStatement(r.Context(), p, id, voided)
+		if err != nil {
+			s.logInternal(r, err)
+			writeError(w, r, err)
+			return
+		}
+		b, err := st.Format(q.Format, langs)
+		if err != nil {
+			s.logInternal(r, err)
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Last-Modified", st.Stored().UTC().Format(http.TimeFormat))
+		s.writeStatements(w, q.Attachments, b)
+		return
+	}
+	stmts, next, err := s.gate.QueryStatements(r.Context(), p, q, cursor)
+	if err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`{"statements":[`)
+	var newest time.Time
+	for i, st := range stmts {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		b, err := st.Format(q.Format, langs)
+		if err != nil {
+			s.logInternal(r, err)
+			writeError(w, r, err)
+			return
+		}
+		buf.Write(b)
+		if t := st.Stored(); t.After(newest) {
+			newest = t
+		}
+	}
+	more := ""
+	if next != "" {
+		vals.Set(cursorParam, next)
+		more = "/xapi/statements?" + vals.Encode()
+	}
+	fmt.Fprintf(&buf, `],"more":%s}`, strconv.Quote(more))
+	if !newest.IsZero() {
+		w.Header().Set("Last-Modified", newest.UTC().Format(http.TimeFormat))
+	}
+	s.writeStatements(w, q.Attachments, buf.Bytes())
+}
+
+// writeStatements answers a Statement or StatementResult: JSON, or with
+// attachments=true a multipart/mixed body whose first part is the JSON
+// (xAPI Communication §2.1.3, §1.5.2).
+func (s *Server) writeStatements(w http.ResponseWriter, attachments bool, body []byte) {
+	if !attachments {
+		writeBody(w, http.StatusOK, "application/json", body)
+		return
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Type", "application/json")
+	part, _ := mw.CreatePart(h)
+	_, _ = part.Write(body)
+	_ = mw.Close()
+	writeBody(w, http.StatusOK, "multipart/mixed; boundary="+mw.Boundary(), buf.Bytes())
+}
+
+// readJSONBody reads a request body that must be application/json.
+func readJSONBody(r *http.Request, op string) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		if mt == "multipart/mixed" {
+			return nil, xapi.Errorf(xapi.Invalid, op, "Content-Type multipart/mixed (statements with attachment data) is not supported yet; send application/json")
+		}
+		return nil, xapi.Errorf(xapi.Invalid, op, "Content-Type must be application/json")
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		if _, ok := err.(*http.MaxBytesError); ok {
+			return nil, errTooLarge
+		}
+		return nil, xapi.Errorf(xapi.Invalid, op, "reading the request body failed")
+	}
+	return b, nil
+}
+
+// acceptLanguages returns the language ranges of an Accept-Language header
+// in preference order (RFC 9110 §12.5.4), without q=0 entries.
+func acceptLanguages(h string) []string {
+	type lang struct {
+		tag string
+		q   float64
+		i   int
+	}
+	var ls []lang
+	for i, part := range strings.Split(h, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		tag = strings.TrimSpace(tag)
+		if tag == "" {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if q > 0 {
+			ls = append(ls, lang{tag, q, i})
+		}
+	}
+	sort.SliceStable(ls, func(a, b int) bool { return ls[a].q > ls[b].q })
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.tag
+	}
+	return out
+}
+
