@@ -180,7 +180,9 @@ func (g *Gate) ListCredentials(ctx context.Context, p Principal) ([]Credential, 
 		}
 		out = append(out, c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) || (out[i].Created.Equal(out[j].Created) && out[i].Key < out[j].Key) })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Created.Before(out[j].Created) || (out[i].Created.Equal(out[j].Created) && out[i].Key < out[j].Key)
+	})
 	return out, nil
 }
 

@@ -245,4 +245,3 @@ func acceptLanguages(h string) []string {
 	}
 	return out
 }
-
