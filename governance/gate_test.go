@@ -2,142 +2,22 @@ package governance_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"custodia/governance"
+	"custodia/governance/governancetest"
 	"custodia/policies"
 	"custodia/xapi"
 )
 
-// fakeStore is an in-memory StatementStore and RecordStore. It ignores
-// query filters: the Gate's job is deciding, not filtering by parameter.
-type fakeStore struct {
-	mu      sync.Mutex
-	stmts   []*xapi.Statement
-	records map[string][]byte
-	now     time.Time
-}
-
-func newFakeStore() *fakeStore {
-	return &fakeStore{records: map[string][]byte{}, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (f *fakeStore) PutStatements(ctx context.Context, stmts []*xapi.Statement) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, s := range stmts {
-		f.now = f.now.Add(time.Millisecond)
-		s.SetStored(f.now)
-		f.stmts = append(f.stmts, s)
-	}
-	return nil
-}
-
-func (f *fakeStore) GetStatement(ctx context.Context, id string) (*xapi.Statement, bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, s := range f.stmts {
-		if s.ID() == id {
-			return s, false, nil
-		}
-	}
-	return nil, false, &xapi.Error{Kind: xapi.NotFound, Op: "fake"}
-}
-
-func (f *fakeStore) QueryStatements(ctx context.Context, q xapi.Query, after string, limit int, keep func(*xapi.Statement) (bool, error)) ([]*xapi.Statement, string, error) {
-	f.mu.Lock()
-	all := append([]*xapi.Statement(nil), f.stmts...)
-	f.mu.Unlock()
-	var out []*xapi.Statement
-	for _, s := range all {
-		ok, err := keep(s)
-		if err != nil {
-			return nil, "", err
-		}
-		if ok && len(out) < limit {
-			out = append(out, s)
-		}
-	}
-	return out, "", nil
-}
-
-func (f *fakeStore) ConsistentThrough() time.Time { return f.now }
-
-func (f *fakeStore) PutRecord(ctx context.Context, kind, key string, value []byte) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.records[kind+"/"+key] = append([]byte(nil), value...)
-	return nil
-}
-
-func (f *fakeStore) GetRecord(ctx context.Context, kind, key string) ([]byte, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.records[kind+"/"+key]
-	if !ok {
-		return nil, &xapi.Error{Kind: xapi.NotFound, Op: "fake"}
-	}
-	return v, nil
-}
-
-func (f *fakeStore) DeleteRecord(ctx context.Context, kind, key string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.records[kind+"/"+key]; !ok {
-		return &xapi.Error{Kind: xapi.NotFound, Op: "fake"}
-	}
-	delete(f.records, kind+"/"+key)
-	return nil
-}
-
-func (f *fakeStore) ListRecords(ctx context.Context, kind string) (map[string][]byte, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[string][]byte{}
-	for k, v := range f.records {
-		if rest, ok := strings.CutPrefix(k, kind+"/"); ok {
-			out[rest] = v
-		}
-	}
-	return out, nil
-}
-
-type fakeAuditor struct {
-	mu      sync.Mutex
-	entries []governance.AuditEntry
-	fail    bool
-}
-
-func (a *fakeAuditor) Record(ctx context.Context, e governance.AuditEntry) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.fail {
-		return errors.New("disk full")
-	}
-	a.entries = append(a.entries, e)
-	return nil
-}
-
-type hashPseudonymizer struct{}
-
-func (hashPseudonymizer) Pseudonym(v string) string {
-	s := sha256.Sum256([]byte("test-key:" + v))
-	return hex.EncodeToString(s[:8])
-}
-
 type fixture struct {
 	gate    *governance.Gate
-	store   *fakeStore
-	audit   *fakeAuditor
+	store   *governancetest.MemStore
+	audit   *governancetest.MemAuditor
 	admin   governance.Principal
 	client  governance.Principal
 	alice   governance.Principal
@@ -151,10 +31,10 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: newFakeStore(), audit: &fakeAuditor{}, aliceID: "mailto:alice@example.com"}
+	f := &fixture{store: governancetest.NewMemStore(), audit: &governancetest.MemAuditor{}, aliceID: "mailto:alice@example.com"}
 	f.gate = governance.NewGate(governance.GateConfig{
 		Engine: eng, Statements: f.store, Records: f.store, Auditor: f.audit,
-		Pseudonymizer: hashPseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
+		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
 	})
 	admin, secret, err := f.gate.Bootstrap(ctx, "", "")
 	if err != nil || secret == "" {
@@ -229,10 +109,10 @@ func TestGateRefusesWholeBatch(t *testing.T) {
 	if xapi.ErrorKind(err) != xapi.Forbidden || !strings.Contains(xapi.ErrorMessage(err), "statements[1]") {
 		t.Fatalf("learner writing about bob = %v, want Forbidden naming statements[1]", err)
 	}
-	if n := len(f.store.stmts); n != 0 {
+	if n := len(f.store.Statements()); n != 0 {
 		t.Errorf("store holds %d statements after a refused batch, want 0", n)
 	}
-	last := f.audit.entries[len(f.audit.entries)-1]
+	last := f.audit.Entries()[len(f.audit.Entries())-1]
 	if last.Decision != "deny" || last.Action != "statements.write" {
 		t.Errorf("last audit entry = %+v, want a recorded denial", last)
 	}
@@ -241,11 +121,11 @@ func TestGateRefusesWholeBatch(t *testing.T) {
 func TestGateFailsClosedWithoutAudit(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.audit.fail = true
+	f.audit.Fail = true
 	if _, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200); err == nil {
 		t.Fatal("PutStatements succeeded although the audit log failed")
 	}
-	if n := len(f.store.stmts); n != 0 {
+	if n := len(f.store.Statements()); n != 0 {
 		t.Errorf("store holds %d statements, want 0", n)
 	}
 	if _, _, err := f.gate.QueryStatements(ctx, f.admin, xapi.Query{}, ""); err == nil {
@@ -256,14 +136,14 @@ func TestGateFailsClosedWithoutAudit(t *testing.T) {
 func TestGateAuditEntries(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	before := len(f.audit.entries)
+	before := len(f.audit.Entries())
 	if _, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.gate.QueryStatements(ctx, f.alice, xapi.Query{}, ""); err != nil {
 		t.Fatal(err)
 	}
-	got := f.audit.entries[before:]
+	got := f.audit.Entries()[before:]
 	if len(got) != 2 {
 		t.Fatalf("%d audit entries for a write and a read, want 2", len(got))
 	}
@@ -272,7 +152,7 @@ func TestGateAuditEntries(t *testing.T) {
 			t.Errorf("audit entry %+v: want allow, a policy revision, count 1 and one subject", e)
 		}
 	}
-	b, _ := json.Marshal(f.audit.entries)
+	b, _ := json.Marshal(f.audit.Entries())
 	for _, plain := range []string{"alice", f.client.ID, f.alice.ID} {
 		if strings.Contains(string(b), plain) {
 			t.Errorf("audit entries contain the plain identifier %q", plain)
@@ -302,7 +182,7 @@ func TestAuthenticate(t *testing.T) {
 	if _, err := f.gate.Authenticate(ctx, c.Key, secret); xapi.ErrorKind(err) != xapi.Unauthorized {
 		t.Errorf("revoked: err = %v, want Unauthorized", err)
 	}
-	for _, raw := range f.store.records {
+	for _, raw := range f.store.Records() {
 		if strings.Contains(string(raw), secret) {
 			t.Error("a stored credential record contains the plain secret")
 		}

@@ -1,0 +1,174 @@
+// Package governancetest provides in-memory implementations of the
+// interfaces the governance Gate needs, for tests of the Gate and of the
+// packages that are handed one (as net/http/httptest does for handlers).
+package governancetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"custodia/governance"
+	"custodia/xapi"
+)
+
+// MemStore is an in-memory governance.StatementStore and RecordStore. It
+// ignores query filters and paging: it serves tests of deciding, not of
+// filtering by parameter (package store has those).
+type MemStore struct {
+	mu      sync.Mutex
+	stmts   []*xapi.Statement
+	records map[string][]byte
+	now     time.Time
+}
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore {
+	return &MemStore{records: map[string][]byte{}, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+// PutStatements implements governance.StatementStore.
+func (f *MemStore) PutStatements(ctx context.Context, stmts []*xapi.Statement) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range stmts {
+		f.now = f.now.Add(time.Millisecond)
+		s.SetStored(f.now)
+		f.stmts = append(f.stmts, s)
+	}
+	return nil
+}
+
+// GetStatement implements governance.StatementStore.
+func (f *MemStore) GetStatement(ctx context.Context, id string) (*xapi.Statement, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.stmts {
+		if s.ID() == id {
+			return s, false, nil
+		}
+	}
+	return nil, false, &xapi.Error{Kind: xapi.NotFound, Op: "governancetest", Msg: "no statement with that id"}
+}
+
+// QueryStatements implements governance.StatementStore.
+func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after string, limit int, keep func(*xapi.Statement) (bool, error)) ([]*xapi.Statement, string, error) {
+	f.mu.Lock()
+	all := append([]*xapi.Statement(nil), f.stmts...)
+	f.mu.Unlock()
+	var out []*xapi.Statement
+	for _, s := range all {
+		ok, err := keep(s)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok && len(out) < limit {
+			out = append(out, s)
+		}
+	}
+	return out, "", nil
+}
+
+// ConsistentThrough implements governance.StatementStore.
+func (f *MemStore) ConsistentThrough() time.Time { return f.now }
+
+// PutRecord implements governance.RecordStore.
+func (f *MemStore) PutRecord(ctx context.Context, kind, key string, value []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.records[kind+"/"+key] = append([]byte(nil), value...)
+	return nil
+}
+
+// GetRecord implements governance.RecordStore.
+func (f *MemStore) GetRecord(ctx context.Context, kind, key string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.records[kind+"/"+key]
+	if !ok {
+		return nil, &xapi.Error{Kind: xapi.NotFound, Op: "governancetest", Msg: "no such record"}
+	}
+	return v, nil
+}
+
+// DeleteRecord implements governance.RecordStore.
+func (f *MemStore) DeleteRecord(ctx context.Context, kind, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.records[kind+"/"+key]; !ok {
+		return &xapi.Error{Kind: xapi.NotFound, Op: "governancetest", Msg: "no such record"}
+	}
+	delete(f.records, kind+"/"+key)
+	return nil
+}
+
+// ListRecords implements governance.RecordStore.
+func (f *MemStore) ListRecords(ctx context.Context, kind string) (map[string][]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string][]byte{}
+	for k, v := range f.records {
+		if rest, ok := strings.CutPrefix(k, kind+"/"); ok {
+			out[rest] = v
+		}
+	}
+	return out, nil
+}
+
+// MemAuditor keeps audit entries in memory. Set Fail to make every Record
+// fail, as a full disk would.
+type MemAuditor struct {
+	mu      sync.Mutex
+	entries []governance.AuditEntry
+	Fail    bool
+}
+
+// Record implements governance.Auditor.
+func (a *MemAuditor) Record(ctx context.Context, e governance.AuditEntry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.Fail {
+		return errors.New("disk full")
+	}
+	a.entries = append(a.entries, e)
+	return nil
+}
+
+// Pseudonymizer is a keyed-hash pseudonymizer with a fixed test key.
+type Pseudonymizer struct{}
+
+// Pseudonym implements governance.Pseudonymizer.
+func (Pseudonymizer) Pseudonym(v string) string {
+	s := sha256.Sum256([]byte("test-key:" + v))
+	return hex.EncodeToString(s[:8])
+}
+
+
+// Statements reports the stored statements in order.
+func (f *MemStore) Statements() []*xapi.Statement {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*xapi.Statement(nil), f.stmts...)
+}
+
+// Records reports the stored system records, keyed kind/key.
+func (f *MemStore) Records() map[string][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string][]byte, len(f.records))
+	for k, v := range f.records {
+		out[k] = v
+	}
+	return out
+}
+
+// Entries reports the recorded audit entries in order.
+func (a *MemAuditor) Entries() []governance.AuditEntry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]governance.AuditEntry(nil), a.entries...)
+}
