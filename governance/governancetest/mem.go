@@ -147,7 +147,6 @@ func (Pseudonymizer) Pseudonym(v string) string {
 	return hex.EncodeToString(s[:8])
 }
 
-
 // Statements reports the stored statements in order.
 func (f *MemStore) Statements() []*xapi.Statement {
 	f.mu.Lock()
