@@ -82,22 +82,27 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// xapiVersion enforces X-Experience-API-Version on the xAPI resources and
-// sets it on every response: the latest patch of the version in use.
-// /about answers whatever the request says (xAPI Communication §2.8).
+// versionHeader sets X-Experience-API-Version on every response under
+// /xapi/, errors and unknown routes included (XAPI-00333): the latest patch
+// of the version in use, or of 2.0 when the request names none we speak.
+func (s *Server) versionHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/xapi/") {
+			w.Header().Set(headerVersion, string(versionOf(r)))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// xapiVersion requires a supported X-Experience-API-Version on the xAPI
+// resources (xAPI Communication §3.3). /about answers whatever the request
+// says (§2.8).
 func (s *Server) xapiVersion(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
-		if err != nil {
-			w.Header().Set(headerVersion, string(xapi.V200))
-			if strings.HasSuffix(r.URL.Path, "/about") {
-				next.ServeHTTP(w, r)
-				return
-			}
+		if _, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion)); err != nil && !strings.HasSuffix(r.URL.Path, "/about") {
 			writeError(w, r, err)
 			return
 		}
-		w.Header().Set(headerVersion, string(v))
 		next.ServeHTTP(w, r)
 	})
 }

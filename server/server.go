@@ -33,6 +33,7 @@ type Server struct {
 	limit  int64
 	now    func() time.Time
 	router *mux.Router
+	h      http.Handler // router wrapped in the middleware every request passes
 }
 
 // NewServer returns the HTTP handler of Custodia.
@@ -49,10 +50,11 @@ func NewServer(cfg Config) *Server {
 	}
 	s.router = mux.NewRouter()
 	s.routes()
+	s.h = s.recoverer(s.requestID(s.logRequests(s.versionHeader(s.router))))
 	return s
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.recoverer(s.requestID(s.logRequests(s.router))).ServeHTTP(w, r)
+	s.h.ServeHTTP(w, r)
 }
