@@ -28,7 +28,7 @@
 //	s/<id>                          header + sealed body
 //	f/<id>                          seq, stored, flags and the blinded fact chain
 //	q/<seq>                         stored + id: the global stored order
-//	i/<field>/<len><blind><seq>     stored + id: one blind index entry
+//	i/<field>/<uvarint len><blind><seq>  stored + id: one blind index entry
 //	v/<target id>                   id of a voiding statement naming the target
 //	r/<target id>\x00<referrer id>  reverse StatementRef index
 //	x/<kind>/<key>                  a sealed system record

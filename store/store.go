@@ -12,6 +12,7 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"custodia/xapi"
 )
@@ -103,7 +104,10 @@ func Open(dir string, s Sealer, o Options) (*DB, error) {
 		WithBlockCacheSize(32 << 20).
 		WithValueLogFileSize(256 << 20).
 		WithValueThreshold(4 << 10).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// Sealed values and blind hashes do not compress; skipping it saves CPU
+		// and keeps the on-disk plaintext check meaningful.
+		WithCompression(options.None)
 	bdb, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
@@ -216,7 +220,8 @@ func indexPrefix(field string, blind []byte) []byte {
 	k := make([]byte, 0, len(prefixIndex)+len(field)+2+len(blind)+8)
 	k = append(k, prefixIndex...)
 	k = append(k, field...)
-	k = append(k, '/', byte(len(blind)))
+	k = append(k, '/')
+	k = binary.AppendUvarint(k, uint64(len(blind)))
 	return append(k, blind...)
 }
 
