@@ -109,7 +109,9 @@ func (db *DB) tryPut(ctx context.Context, stmts []*xapi.Statement, pre []prep) (
 	if len(db.recent) > 0 && db.recent[0].gen > start+1 {
 		// Batches this transaction may not see were forgotten; cannot happen
 		// while this writer is registered, but stay safe.
-		return nil, closedChan, nil
+		retry := make(chan struct{})
+		close(retry)
+		return nil, retry, nil
 	}
 	for _, b := range db.recent {
 		if b.gen <= start {
@@ -138,8 +140,6 @@ func (db *DB) tryPut(ctx context.Context, stmts []*xapi.Statement, pre []prep) (
 	})
 	return b, nil, nil
 }
-
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // leave unregisters a writer and forgets batches no writer needs. db.mu is held.
 func (db *DB) leave(start uint64) {

@@ -157,7 +157,7 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 		}
 		s, err := db.loadStatement(ctx, txn, id)
 		if err != nil {
-			return nil, "", internal(op, err)
+			return nil, "", &xapi.Error{Kind: xapi.Internal, Op: op, Err: err}
 		}
 		if keep != nil {
 			ok, err := keep(s)

@@ -181,11 +181,11 @@ func (db *DB) nextStored() time.Time {
 type badgerLogger struct{ l *slog.Logger }
 
 func (b badgerLogger) Errorf(f string, a ...any) {
-	b.l.Error("badger", "msg", fmt.Sprintf(f, a...))
+	b.l.Error("badger", "detail", fmt.Sprintf(f, a...))
 }
 
 func (b badgerLogger) Warningf(f string, a ...any) {
-	b.l.Warn("badger", "msg", fmt.Sprintf(f, a...))
+	b.l.Warn("badger", "detail", fmt.Sprintf(f, a...))
 }
 
 func (badgerLogger) Infof(string, ...any)  {}
