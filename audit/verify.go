@@ -14,7 +14,7 @@ import (
 
 // Report summarises a verified log.
 type Report struct {
-	Entries        int64  // complete entries in the entries file; beyond CheckpointSize they are uncommitted (Open moves them aside)
+	Entries        int64  // complete entries in the entries file
 	TreeHash       string // base64 root hash of the current checkpoint
 	CheckpointSize int64  // entries covered by the current checkpoint
 	Checkpoints    int    // signed checkpoints checked
@@ -45,8 +45,8 @@ type checkpoint struct {
 // compares them with the hashes file, and compares the tree hash at each
 // checkpoint's size with the one it signs. Content faults are reported as a
 // *VerifyError naming the first bad entry; I/O failures as other errors.
-// Entries beyond the current checkpoint are counted, not checked: they were
-// never acknowledged (a crash, or a writer still running).
+// Entries beyond the current checkpoint are a fault too: after a crash, Open
+// moves them aside; Verify is meant for a log no writer has open.
 func Verify(dir, verifierKey string) (Report, error) {
 	var rep Report
 	if verifierKey == "" {
@@ -99,7 +99,7 @@ func Verify(dir, verifierKey string) (Report, error) {
 		return rep, verr
 	}
 
-	count, _, err := scanEntries(ef, func(i, _ int64, line []byte) error {
+	count, end, err := scanEntries(ef, func(i, _ int64, line []byte) error {
 		if i >= cur.N {
 			return nil // uncommitted; counted only
 		}
@@ -147,6 +147,15 @@ func Verify(dir, verifierKey string) (Report, error) {
 	if count < cur.N {
 		return rep, &VerifyError{count, fmt.Sprintf("missing: %s holds %d entries but the signed checkpoint covers %d (log truncated or entries removed)",
 			entriesFile, count, cur.N)}
+	}
+	if count > cur.N {
+		return rep, &VerifyError{cur.N, fmt.Sprintf("%d entries beyond the signed checkpoint: never acknowledged (a crash, or a writer still running; Open moves them aside) or checkpoints removed",
+			count-cur.N)}
+	}
+	if st, err := ef.Stat(); err != nil {
+		return rep, fmt.Errorf("audit: verify: %w", err)
+	} else if st.Size() > end {
+		return rep, &VerifyError{count, fmt.Sprintf("torn record: %d bytes after the last complete entry (a crash; Open moves them aside)", st.Size()-end)}
 	}
 	if next < len(cps) {
 		// Only reachable with a checkpoint larger than the current one.
