@@ -178,7 +178,9 @@ func (l *Log) closeFiles() error {
 // Append adds e as the next leaf and returns its index. It returns only once
 // the entry, its stored hashes and a signed checkpoint covering it are
 // durable. On any error the entry must be taken as not logged, and the
-// caller must refuse the access it describes.
+// caller must refuse the access it describes. (When ctx ends while the
+// batch is being written, Append returns ctx.Err() and the entry may still
+// be logged: the log then records an access that was refused.)
 func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, err

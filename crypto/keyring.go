@@ -312,12 +312,23 @@ func (k *Keyring) createKey(name string) ([]byte, error) {
 }
 
 func (k *Keyring) readKey(name string) ([]byte, error) {
-	b, err := readSmall(filepath.Join(k.dir, name), maxWrappedSize)
+	path := filepath.Join(k.dir, name)
+	b, err := readSmall(path, maxWrappedSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("crypto: read key: %w", err)
+	}
+	if len(bytes.TrimLeft(b, "\x00")) == 0 {
+		// Shred was interrupted between overwriting and removing: finish it.
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("crypto: read key: %w", err)
+		}
+		if err := syncDir(k.dir); err != nil {
+			return nil, fmt.Errorf("crypto: read key: %w", err)
+		}
+		return nil, fs.ErrNotExist
 	}
 	return k.unwrap(b)
 }

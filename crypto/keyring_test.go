@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -481,4 +482,36 @@ func TestBlindConcurrentFields(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestInterruptedShred(t *testing.T) {
+	dir := t.TempDir()
+	k := openKeyring(t, dir, lrscrypto.Options{})
+	before := keyFiles(t, filepath.Join(dir, "keys"))
+	sealed := seal(t, k, "mailto:a@example.org", "r", "x")
+	k.Close()
+	// A crash after Shred overwrote the key file but before it removed it.
+	for _, name := range keyFiles(t, filepath.Join(dir, "keys")) {
+		if !slices.Contains(before, name) {
+			p := filepath.Join(dir, "keys", name)
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, make([]byte, st.Size()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	k2 := openKeyring(t, dir, lrscrypto.Options{})
+	if _, err := k2.Open(context.Background(), "mailto:a@example.org", []byte("r"), sealed); !errors.Is(err, lrscrypto.ErrShredded) {
+		t.Errorf("Open after an interrupted Shred = %v, want %v", err, lrscrypto.ErrShredded)
+	}
+	if after := keyFiles(t, filepath.Join(dir, "keys")); !slices.Equal(after, before) {
+		t.Errorf("key files after an interrupted Shred = %v, want %v", after, before)
+	}
+	fresh := seal(t, k2, "mailto:a@example.org", "r2", "y")
+	if got, err := k2.Open(context.Background(), "mailto:a@example.org", []byte("r2"), fresh); err != nil || string(got) != "y" {
+		t.Errorf("Open(new record) = %q, %v, want %q", got, err, "y")
+	}
 }
