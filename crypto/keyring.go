@@ -114,6 +114,12 @@ func OpenKeyring(dir, rootKeyFile string, o Options) (*Keyring, error) {
 	}
 	k.cache = newLRU(size)
 
+	// A lost root must not be replaced silently: the key store would be unreadable.
+	if _, err := os.Stat(rootKeyFile); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, masterFile)); err == nil {
+			return nil, fmt.Errorf("crypto: open keyring: root key file %s missing for an existing key store", rootKeyFile)
+		}
+	}
 	id, generated, err := loadOrCreateRoot(rootKeyFile, k.log)
 	if err != nil {
 		return nil, err

@@ -306,7 +306,22 @@ func TestOpenKeyringWrongRoot(t *testing.T) {
 	k := openKeyring(t, dir, lrscrypto.Options{})
 	seal(t, k, "s", "r", "x")
 	k.Close()
+	// A missing root is not regenerated for an existing key store.
+	missing := filepath.Join(t.TempDir(), "missing.agekey")
+	if k2, err := lrscrypto.OpenKeyring(filepath.Join(dir, "keys"), missing, lrscrypto.Options{}); err == nil {
+		k2.Close()
+		t.Errorf("OpenKeyring(store, missing root) = nil error, want an error")
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("OpenKeyring(store, missing root) generated %s", missing)
+	}
+	// Another root cannot unwrap the key store.
 	other := filepath.Join(t.TempDir(), "other.agekey")
+	k3, err := lrscrypto.OpenKeyring(filepath.Join(t.TempDir(), "fresh"), other, lrscrypto.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k3.Close()
 	if k2, err := lrscrypto.OpenKeyring(filepath.Join(dir, "keys"), other, lrscrypto.Options{}); err == nil {
 		k2.Close()
 		t.Errorf("OpenKeyring(store, another root) = nil error, want an error")
