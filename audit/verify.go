@@ -26,6 +26,8 @@ type VerifyError struct {
 	Reason string // what is wrong, and where
 }
 
+// Error returns "audit: verify: entry N: reason", or without the entry when
+// Index is -1.
 func (e *VerifyError) Error() string {
 	if e.Index < 0 {
 		return "audit: verify: " + e.Reason
