@@ -1,0 +1,438 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Errors returned by the log. Callers match them with errors.Is.
+var (
+	// ErrClosed reports use of a closed Log.
+	ErrClosed = errors.New("audit: log closed")
+	// ErrInvalid reports an entry that cannot be logged: a missing action, a
+	// decision other than "allow" or "deny", a negative count, or an entry
+	// larger than 1 MiB.
+	ErrInvalid = errors.New("audit: invalid entry")
+)
+
+// Decisions recorded in Entry.Decision.
+const (
+	Allow = "allow"
+	Deny  = "deny"
+)
+
+const maxBatch = 1024
+
+// Entry is one access decision. Its canonical JSON (json.Marshal) is the
+// tlog record data of its leaf, so fields are only ever added, with
+// omitempty, to keep old entries' hashes valid. It holds identifiers,
+// hashes and pseudonyms only.
+type Entry struct {
+	Time           time.Time `json:"time"`                 // when; Append stamps Options.Now when zero and stores UTC
+	RequestID      string    `json:"request_id,omitempty"` // the request it belongs to
+	Principal      string    `json:"principal"`            // pseudonymous id of the caller
+	Roles          []string  `json:"roles,omitempty"`      // the caller's roles
+	Purpose        string    `json:"purpose,omitempty"`    // the purpose the access claimed
+	Action         string    `json:"action"`               // e.g. "statements.write"
+	Resources      []string  `json:"resources,omitempty"`  // statement/document ids, or a blinded query description
+	Subjects       []string  `json:"subjects,omitempty"`   // pseudonymous subject ids
+	Decision       string    `json:"decision"`             // Allow or Deny
+	Reasons        []string  `json:"reasons,omitempty"`    // why, from the policy decision
+	PolicyRevision string    `json:"policy_revision"`      // the policy revision that decided
+	Count          int       `json:"count"`                // how many records the access touched
+}
+
+// Options configures a Log. The zero value is ready to use.
+type Options struct {
+	Logger *slog.Logger     // nil: discard
+	Now    func() time.Time // stamps entries with a zero Time; nil: time.Now
+	Rand   io.Reader        // randomness for the signer key; nil: crypto/rand
+	NoSync bool             // skip fsync: Append is then not durable (tests only)
+}
+
+// Log is an open audit log. Its methods are safe for concurrent use.
+type Log struct {
+	dir      string
+	log      *slog.Logger
+	now      func() time.Time
+	noSync   bool
+	signer   note.Signer
+	verifier note.Verifier
+	vkey     string
+
+	entries, hashes, checkpoints *os.File
+
+	reqs      chan *request
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+
+	cpEnd int64 // end of the checkpoints file; owned by the writer after Open
+
+	mu         sync.RWMutex
+	size       int64
+	offsets    []int64 // offsets[i]: where entry i starts; offsets[size]: the end
+	checkpoint []byte  // the current signed note
+	failed     error   // set for good by the first write failure
+	closed     bool
+}
+
+type request struct {
+	line []byte // canonical JSON of the entry
+	done chan result
+}
+
+type result struct {
+	index int64
+	err   error
+}
+
+// Open opens or creates the log in dir. A new log gets a fresh note key pair
+// (signer.key 0600, verifier.key beside it) and a signed checkpoint of the
+// empty tree. An existing log is checked and repaired as the package
+// documentation describes; Open fails rather than accept entries that do
+// not match the signed checkpoint.
+func Open(dir string, o Options) (*Log, error) {
+	l := &Log{dir: dir, log: o.Logger, now: o.Now, noSync: o.NoSync}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	rnd := o.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if dir == "" {
+		return nil, errors.New("audit: open: directory required")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: open: %w", err)
+	}
+	var err error
+	open := func(name string) *os.File {
+		if err != nil {
+			return nil
+		}
+		var f *os.File
+		f, err = os.OpenFile(filepath.Join(dir, name), os.O_RDWR|os.O_CREATE, 0o600)
+		return f
+	}
+	l.entries, l.hashes, l.checkpoints = open(entriesFile), open(hashesFile), open(checkpointsFile)
+	if err == nil {
+		err = l.loadKeys(rnd)
+	}
+	if err == nil {
+		err = l.recover()
+	}
+	if err != nil {
+		l.closeFiles()
+		return nil, fmt.Errorf("audit: open: %w", err)
+	}
+	l.reqs = make(chan *request)
+	l.quit = make(chan struct{})
+	l.done = make(chan struct{})
+	go l.run()
+	return l, nil
+}
+
+// Close stops the writer after the batch in progress and closes the files.
+// Appends waiting to be written fail with ErrClosed.
+func (l *Log) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		close(l.quit)
+		<-l.done
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		err = l.closeFiles()
+	})
+	return err
+}
+
+func (l *Log) closeFiles() error {
+	var errs []error
+	for _, f := range []*os.File{l.entries, l.hashes, l.checkpoints} {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Append adds e as the next leaf and returns its index. It returns only once
+// the entry, its stored hashes and a signed checkpoint covering it are
+// durable. On any error the entry must be taken as not logged, and the
+// caller must refuse the access it describes. (When ctx ends while the
+// batch is being written, Append returns ctx.Err() and the entry may still
+// be logged: the log then records an access that was refused.)
+func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	if e.Time.IsZero() {
+		e.Time = l.now()
+	}
+	e.Time = e.Time.UTC()
+	if err := validate(e); err != nil {
+		return -1, err
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return -1, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if len(line) > maxEntrySize {
+		return -1, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrInvalid, len(line), maxEntrySize)
+	}
+	l.mu.RLock()
+	failed := l.failed
+	l.mu.RUnlock()
+	if failed != nil {
+		return -1, failed
+	}
+	r := &request{line: line, done: make(chan result, 1)}
+	select {
+	case l.reqs <- r:
+	case <-l.quit:
+		return -1, ErrClosed
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	}
+	select {
+	case res := <-r.done:
+		return res.index, res.err
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	}
+}
+
+func validate(e Entry) error {
+	switch {
+	case e.Action == "":
+		return fmt.Errorf("%w: action is required", ErrInvalid)
+	case e.Decision != Allow && e.Decision != Deny:
+		return fmt.Errorf("%w: decision must be %q or %q", ErrInvalid, Allow, Deny)
+	case e.Count < 0:
+		return fmt.Errorf("%w: count is negative", ErrInvalid)
+	}
+	return nil
+}
+
+// Size returns the number of entries covered by the current checkpoint.
+func (l *Log) Size() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.size
+}
+
+// Checkpoint returns the current signed checkpoint: a signed note whose
+// text is tlog.FormatTree of the tree (origin line, size, base64 hash).
+func (l *Log) Checkpoint() []byte {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return bytes.Clone(l.checkpoint)
+}
+
+// VerifierKey returns the note verifier key (name+hash+key) that checks the
+// log's checkpoints.
+func (l *Log) VerifierKey() string { return l.vkey }
+
+// Entries reads the entries with indexes in [from, to) for display.
+func (l *Log) Entries(ctx context.Context, from, to int64) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.mu.RLock()
+	closed, size := l.closed, l.size
+	var start, stop int64
+	if from >= 0 && from <= to && to <= size {
+		start, stop = l.offsets[from], l.offsets[to]
+	}
+	l.mu.RUnlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if from < 0 || from > to || to > size {
+		return nil, fmt.Errorf("audit: entries [%d, %d): out of range [0, %d)", from, to, size)
+	}
+	buf := make([]byte, stop-start)
+	if _, err := l.entries.ReadAt(buf, start); err != nil {
+		return nil, fmt.Errorf("audit: entries: %w", err)
+	}
+	out := make([]Entry, 0, to-from)
+	for i := from; len(buf) > 0; i++ {
+		line, rest, _ := bytes.Cut(buf, []byte{'\n'})
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, fmt.Errorf("audit: entry %d: %w", i, err)
+		}
+		out = append(out, e)
+		buf = rest
+	}
+	return out, nil
+}
+
+// run is the writer: it takes whatever Appends are waiting and commits them
+// as one batch.
+func (l *Log) run() {
+	defer close(l.done)
+	batch := make([]*request, 0, maxBatch)
+	for {
+		select {
+		case r := <-l.reqs:
+			batch = append(batch[:0], r)
+		more:
+			for len(batch) < maxBatch {
+				select {
+				case r := <-l.reqs:
+					batch = append(batch, r)
+				default:
+					break more
+				}
+			}
+			l.commit(batch)
+			clear(batch)
+		case <-l.quit:
+			return
+		}
+	}
+}
+
+func (l *Log) commit(batch []*request) {
+	l.mu.RLock()
+	err := l.failed
+	l.mu.RUnlock()
+	var first int64
+	if err == nil {
+		first, err = l.write(batch)
+		if err != nil {
+			err = fmt.Errorf("audit: append: %w", err)
+			l.log.Error("audit log write failed; refusing further appends", "err", err)
+			l.mu.Lock()
+			l.failed = err
+			l.mu.Unlock()
+		}
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.done <- result{-1, err}
+		} else {
+			r.done <- result{first + int64(i), nil}
+		}
+	}
+}
+
+// write appends batch after the current end: entries and stored hashes,
+// synced, then a signed checkpoint, synced. It returns the index of the
+// first entry.
+func (l *Log) write(batch []*request) (int64, error) {
+	l.mu.RLock()
+	n, end := l.size, l.offsets[l.size]
+	l.mu.RUnlock()
+
+	base := tlog.StoredHashCount(n)
+	var pending []tlog.Hash
+	reader := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(indexes))
+		for i, idx := range indexes {
+			switch {
+			case idx >= base+int64(len(pending)):
+				return nil, fmt.Errorf("stored hash %d not yet written", idx)
+			case idx >= base:
+				out[i] = pending[idx-base]
+			default:
+				if _, err := l.hashes.ReadAt(out[i][:], idx*tlog.HashSize); err != nil {
+					return nil, fmt.Errorf("stored hash %d: %w", idx, err)
+				}
+			}
+		}
+		return out, nil
+	})
+
+	var lines []byte
+	ends := make([]int64, len(batch))
+	for i, r := range batch {
+		hs, err := tlog.StoredHashes(n+int64(i), r.line, reader)
+		if err != nil {
+			return 0, err
+		}
+		pending = append(pending, hs...)
+		lines = append(append(lines, r.line...), '\n')
+		ends[i] = end + int64(len(lines))
+	}
+	if want := tlog.StoredHashCount(n + int64(len(batch))); base+int64(len(pending)) != want {
+		panic(fmt.Sprintf("audit: %d stored hashes for %d entries, want %d", base+int64(len(pending)), n+int64(len(batch)), want))
+	}
+	hb := make([]byte, 0, len(pending)*tlog.HashSize)
+	for _, h := range pending {
+		hb = append(hb, h[:]...)
+	}
+	if _, err := l.entries.WriteAt(lines, end); err != nil {
+		return 0, err
+	}
+	if _, err := l.hashes.WriteAt(hb, base*tlog.HashSize); err != nil {
+		return 0, err
+	}
+	if err := l.sync(l.entries, l.hashes); err != nil {
+		return 0, err
+	}
+
+	size := n + int64(len(batch))
+	th, err := tlog.TreeHash(size, reader)
+	if err != nil {
+		return 0, err
+	}
+	signed, err := l.sign(tlog.Tree{N: size, Hash: th})
+	if err != nil {
+		return 0, err
+	}
+	fb := appendFrame(nil, signed)
+	if _, err := l.checkpoints.WriteAt(fb, l.cpEnd); err != nil {
+		return 0, err
+	}
+	if err := l.sync(l.checkpoints); err != nil {
+		return 0, err
+	}
+	l.cpEnd += int64(len(fb))
+
+	l.mu.Lock()
+	l.size = size
+	l.offsets = append(l.offsets, ends...)
+	l.checkpoint = signed
+	l.mu.Unlock()
+	return n, nil
+}
+
+// sync fsyncs files concurrently, unless NoSync is set.
+func (l *Log) sync(files ...*os.File) error {
+	if l.noSync {
+		return nil
+	}
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, f := range files[1:] {
+		wg.Go(func() { errs[i+1] = f.Sync() })
+	}
+	errs[0] = files[0].Sync()
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (l *Log) sign(t tlog.Tree) ([]byte, error) {
+	return note.Sign(&note.Note{Text: string(tlog.FormatTree(t))}, l.signer)
+}

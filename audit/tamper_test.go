@@ -1,0 +1,366 @@
+package audit_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"custodia/audit"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// The tests below edit the files the package documentation describes, as an
+// attacker (or a crash) would.
+
+func path(dir, name string) string { return filepath.Join(dir, name) }
+
+func readLines(t testing.TB, dir string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path(dir, "entries.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.SplitAfter(b, []byte("\n"))[:bytes.Count(b, []byte("\n"))]
+}
+
+func writeLines(t testing.TB, dir string, lines [][]byte) {
+	t.Helper()
+	if err := os.WriteFile(path(dir, "entries.jsonl"), bytes.Join(lines, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFrames(t testing.TB, dir string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path(dir, "checkpoints"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes [][]byte
+	for len(b) >= 4 {
+		n := binary.BigEndian.Uint32(b)
+		notes = append(notes, b[4:4+n])
+		b = b[4+n:]
+	}
+	return notes
+}
+
+func writeFrames(t testing.TB, dir string, notes [][]byte) {
+	t.Helper()
+	var b []byte
+	for _, n := range notes {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(n)))
+		b = append(b, n...)
+	}
+	if err := os.WriteFile(path(dir, "checkpoints"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resign re-signs the text of each checkpoint with another key.
+func resign(t testing.TB, notes [][]byte) (out [][]byte, vkey string) {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, "custodia-audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notes {
+		text, _, _ := bytes.Cut(n, []byte("\n\n"))
+		signed, err := note.Sign(&note.Note{Text: string(text) + "\n"}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, signed)
+	}
+	return out, vkey
+}
+
+// rewriteHashes recomputes the whole stored-hash file from the entries.
+func rewriteHashes(t testing.TB, dir string) {
+	t.Helper()
+	var hashes []tlog.Hash
+	r := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = hashes[x]
+		}
+		return out, nil
+	})
+	for i, line := range readLines(t, dir) {
+		hs, err := tlog.StoredHashes(int64(i), bytes.TrimSuffix(line, []byte("\n")), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, hs...)
+	}
+	var b []byte
+	for _, h := range hashes {
+		b = append(b, h[:]...)
+	}
+	if err := os.WriteFile(path(dir, "hashes"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func editFile(t testing.TB, file string, edit func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, edit(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func flipHash(t testing.TB, dir string, index int64) {
+	t.Helper()
+	editFile(t, path(dir, "hashes"), func(b []byte) []byte {
+		b[index*tlog.HashSize+7] ^= 0x80
+		return b
+	})
+}
+
+func TestVerifyDetectsTampering(t *testing.T) {
+	const n = 12
+	tests := []struct {
+		name      string
+		tamper    func(t *testing.T, dir string)
+		index     int64  // the entry Verify must name, or -1
+		reason    string // a word the reason must contain
+		openFails bool   // Open must refuse the log too
+	}{
+		{"one byte of entry 5", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			lines[5] = bytes.Replace(lines[5], []byte(`"p005"`), []byte(`"p00X"`), 1)
+			writeLines(t, dir, lines)
+		}, 5, "record hash", false},
+		{"one byte of the last entry", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			lines[n-1] = bytes.Replace(lines[n-1], []byte(`"allow"`), []byte(`"aLlow"`), 1)
+			writeLines(t, dir, lines)
+		}, n - 1, "record hash", true},
+		{"entry 0 deleted", func(t *testing.T, dir string) {
+			writeLines(t, dir, readLines(t, dir)[1:])
+		}, 0, "record hash", true},
+		{"entry 7 deleted", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			writeLines(t, dir, append(lines[:7:7], lines[8:]...))
+		}, 7, "record hash", true},
+		{"entries 3 and 8 swapped", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			lines[3], lines[8] = lines[8], lines[3]
+			writeLines(t, dir, lines)
+		}, 3, "record hash", false},
+		{"log truncated to 9 entries", func(t *testing.T, dir string) {
+			writeLines(t, dir, readLines(t, dir)[:9])
+		}, 9, "missing", true},
+		{"log truncated inside entry 10", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			writeLines(t, dir, append(lines[:10:10], lines[10][:20]))
+		}, 10, "missing", true},
+		{"log emptied", func(t *testing.T, dir string) {
+			writeLines(t, dir, nil)
+		}, 0, "missing", true},
+		{"entry appended after the checkpoint", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			writeLines(t, dir, append(lines, lines[2]))
+		}, n, "beyond the signed checkpoint", false},
+		{"entry 6 altered and every stored hash recomputed", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			lines[6] = bytes.Replace(lines[6], []byte(`"allow"`), []byte(`"deny"`), 1)
+			writeLines(t, dir, lines)
+			rewriteHashes(t, dir)
+		}, 6, "checkpoint", true},
+		{"leaf hash of entry 4 altered", func(t *testing.T, dir string) {
+			flipHash(t, dir, tlog.StoredHashIndex(0, 4))
+		}, 4, "hash", false},
+		{"interior hash over entries 4 and 5 altered", func(t *testing.T, dir string) {
+			flipHash(t, dir, tlog.StoredHashIndex(1, 2))
+		}, 5, "hash file altered", false},
+		{"root hash of the first 8 entries altered", func(t *testing.T, dir string) {
+			flipHash(t, dir, tlog.StoredHashIndex(3, 0))
+		}, 7, "hash file altered", true},
+		{"hash file truncated", func(t *testing.T, dir string) {
+			if err := os.Truncate(path(dir, "hashes"), tlog.StoredHashCount(6)*tlog.HashSize); err != nil {
+				t.Fatal(err)
+			}
+		}, 6, "truncated", false},
+		{"every checkpoint signed by another key", func(t *testing.T, dir string) {
+			notes, _ := resign(t, readFrames(t, dir))
+			writeFrames(t, dir, notes)
+		}, -1, "signature", true},
+		{"current checkpoint signed by another key", func(t *testing.T, dir string) {
+			notes := readFrames(t, dir)
+			forged, _ := resign(t, notes[len(notes)-1:])
+			writeFrames(t, dir, append(notes[:len(notes)-1], forged...))
+		}, -1, "signature", true},
+		{"old checkpoint signed by another key", func(t *testing.T, dir string) {
+			notes := readFrames(t, dir)
+			forged, _ := resign(t, notes[3:4])
+			notes[3] = forged[0]
+			writeFrames(t, dir, notes)
+		}, -1, "checkpoint 3", false},
+		{"checkpoint text altered", func(t *testing.T, dir string) {
+			notes := readFrames(t, dir)
+			last := notes[len(notes)-1]
+			notes[len(notes)-1] = bytes.Replace(last, []byte("\n12\n"), []byte("\n11\n"), 1)
+			writeFrames(t, dir, notes)
+		}, -1, "signature", true},
+		{"checkpoints rolled back", func(t *testing.T, dir string) {
+			writeFrames(t, dir, readFrames(t, dir)[:8])
+		}, 7, "beyond the signed checkpoint", false},
+		{"checkpoints removed", func(t *testing.T, dir string) {
+			if err := os.Remove(path(dir, "checkpoints")); err != nil {
+				t.Fatal(err)
+			}
+		}, -1, "checkpoint", true},
+		{"checkpoint and verifier key both replaced", func(t *testing.T, dir string) {
+			notes, vkey := resign(t, readFrames(t, dir))
+			writeFrames(t, dir, notes)
+			if err := os.WriteFile(path(dir, "verifier.key"), []byte(vkey+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, -1, "signature", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := newLog(t, n)
+			vkey, err := os.ReadFile(path(dir, "verifier.key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := audit.Verify(dir, ""); err != nil {
+				t.Fatalf("Verify before tampering = %v", err)
+			}
+			tt.tamper(t, dir)
+
+			// The operator checks against the verifier key printed at start-up.
+			_, err = audit.Verify(dir, strings.TrimSpace(string(vkey)))
+			var verr *audit.VerifyError
+			if !errors.As(err, &verr) {
+				t.Fatalf("Verify = %v, want a *VerifyError", err)
+			}
+			if verr.Index != tt.index || !strings.Contains(verr.Reason, tt.reason) {
+				t.Errorf("Verify = %v (index %d), want index %d and a reason with %q", err, verr.Index, tt.index, tt.reason)
+			}
+			if tt.openFails {
+				if l, err := audit.Open(dir, audit.Options{NoSync: true}); err == nil {
+					l.Close()
+					t.Errorf("Open(tampered log) = nil error, want an error")
+				}
+			}
+		})
+	}
+}
+
+// TestOpenRecovers simulates crashes at each step of an append.
+func TestOpenRecovers(t *testing.T) {
+	const n = 6
+	tests := []struct {
+		name     string
+		crash    func(t *testing.T, dir string)
+		setAside string // what Open must move to uncommitted.jsonl
+	}{
+		{"torn entry", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "entries.jsonl"), func(b []byte) []byte { return append(b, `{"time":"2026-`...) })
+		}, `{"time":"2026-` + "\n"},
+		{"entry written, checkpoint not", func(t *testing.T, dir string) {
+			writeFrames(t, dir, readFrames(t, dir)[:n]) // drop the checkpoint of entry n-1
+		}, ""},
+		{"torn stored hashes", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "hashes"), func(b []byte) []byte { return append(b, 1, 2, 3) })
+		}, ""},
+		{"torn checkpoint", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "checkpoints"), func(b []byte) []byte { return append(b, 0, 0, 1, 0, 'g', 'o') })
+		}, ""},
+		{"zero-filled checkpoint tail", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "checkpoints"), func(b []byte) []byte { return append(b, make([]byte, 512)...) })
+		}, ""},
+		{"stored hashes lost", func(t *testing.T, dir string) {
+			if err := os.Remove(path(dir, "hashes")); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+		{"stored hashes cut inside a hash", func(t *testing.T, dir string) {
+			if err := os.Truncate(path(dir, "hashes"), 3*tlog.HashSize+5); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := newLog(t, n)
+			lines := readLines(t, dir)
+			tt.crash(t, dir)
+			want := int64(n)
+			setAside := tt.setAside
+			if tt.name == "entry written, checkpoint not" {
+				want, setAside = n-1, string(lines[n-1])
+			}
+
+			l := openLog(t, dir, audit.Options{})
+			if got := l.Size(); got != want {
+				t.Errorf("Size() after recovery = %d, want %d", got, want)
+			}
+			got, _ := os.ReadFile(path(dir, "uncommitted.jsonl"))
+			if string(got) != setAside {
+				t.Errorf("uncommitted.jsonl = %q, want %q", got, setAside)
+			}
+			appendN(t, l, int(want), 2)
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := audit.Verify(dir, "")
+			if err != nil || rep.Entries != want+2 {
+				t.Errorf("Verify after recovery and append = %+v, %v, want %d entries", rep, err, want+2)
+			}
+		})
+	}
+}
+
+func TestOpenRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, dir string)
+	}{
+		{"signer key removed", func(t *testing.T, dir string) {
+			if err := os.Remove(path(dir, "signer.key")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"verifier key of another signer", func(t *testing.T, dir string) {
+			_, vkey, err := note.GenerateKey(rand.Reader, "custodia-audit")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path(dir, "verifier.key"), []byte(vkey), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"checkpoint frame of zero length before others", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "checkpoints"), func(b []byte) []byte { return append([]byte{0, 0, 0, 0}, b...) })
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := newLog(t, 3)
+			tt.tamper(t, dir)
+			if l, err := audit.Open(dir, audit.Options{NoSync: true}); err == nil {
+				l.Close()
+				t.Errorf("Open(%s) = nil error, want an error", tt.name)
+			}
+		})
+	}
+}
