@@ -67,7 +67,10 @@ try {
   const back = await xapi.getVoidedStatement({ voidedStatementId: out.answered[1] });
   out.voidedBackId = back.data.id;
   const after = await xapi.getStatements({ agent: actor, verb: XAPI.Verbs.ANSWERED.id });
-  out.answeredAfterVoid = after.data.statements.length;
+  // The voided statement is gone; the voiding statement refers to it, so by
+  // the StatementRef rule it matches the same filter (xAPI Data §2.5.1).
+  out.answeredAfterVoid = after.data.statements.filter((s) => s.verb.id === XAPI.Verbs.ANSWERED.id).length;
+  out.voidingMatches = after.data.statements.some((s) => s.id === out.voiding);
 
   const about = await xapi.getAbout();
   out.aboutVersions = about.data.version;

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchStatement returns a realistic statement of about 1 KB: a learner
+// answering a question in a course module, with result and context.
+func benchStatement(r *rand.Rand) []byte {
+	learner, course, module := r.IntN(500), r.IntN(20), r.IntN(10)
+	return []byte(fmt.Sprintf(`{"actor":{"objectType":"Agent","name":"Learner %d","mbox":"mailto:learner%d@example.com"},
+"verb":{"id":"http://adlnet.gov/expapi/verbs/answered","display":{"en-US":"answered"}},
+"object":{"objectType":"Activity","id":"http://courses.example.com/c%d/m%d/q%d","definition":{"name":{"en-US":"Question %d of module %d"},"description":{"en-US":"A multiple choice question about workplace safety procedures."},"type":"http://adlnet.gov/expapi/activities/cmi.interaction","interactionType":"choice","correctResponsesPattern":["b"],"choices":[{"id":"a","description":{"en-US":"Option A"}},{"id":"b","description":{"en-US":"Option B"}},{"id":"c","description":{"en-US":"Option C"}}]}},
+"result":{"score":{"scaled":0.8,"raw":8,"min":0,"max":10},"success":true,"completion":true,"response":"b","duration":"PT%dS"},
+"context":{"registration":"%08x-1234-4abc-8def-0123456789ab","platform":"Example LMS","language":"en-US","contextActivities":{"parent":[{"id":"http://courses.example.com/c%d/m%d"}],"grouping":[{"id":"http://courses.example.com/c%d"}]}},
+"timestamp":"2026-11-%02dT10:%02d:00Z"}`, learner, learner, course, module, r.IntN(30), r.IntN(30), module, 5+r.IntN(100), learner*100+course, course, module, course, 1+r.IntN(28), r.IntN(60)))
+}
+
+// BenchmarkIngest measures statements/s through the whole governed path
+// over HTTP: parsing, policy decision, sealing, blind indexes, audit append
+// and fsynced Badger commits. Eight clients post concurrently.
+func BenchmarkIngest(b *testing.B) {
+	for _, batch := range []int{1, 100} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			l := startLRS(b, "")
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+			var seed atomic.Uint64
+			var stored atomic.Int64
+			b.SetParallelism(4) // 4 × GOMAXPROCS clients
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				r := rand.New(rand.NewPCG(seed.Add(1), 42))
+				for pb.Next() {
+					var body bytes.Buffer
+					body.WriteByte('[')
+					for i := 0; i < batch; i++ {
+						if i > 0 {
+							body.WriteByte(',')
+						}
+						body.Write(benchStatement(r))
+					}
+					body.WriteByte(']')
+					req, _ := http.NewRequest("POST", l.base+"/xapi/statements", &body)
+					req.SetBasicAuth(l.key, l.secret)
+					req.Header.Set("X-Experience-API-Version", "2.0.0")
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						b.Errorf("POST = %d", resp.StatusCode)
+						return
+					}
+					stored.Add(int64(batch))
+				}
+			})
+			b.ReportMetric(float64(stored.Load())/time.Since(start).Seconds(), "statements/s")
+		})
+	}
+}

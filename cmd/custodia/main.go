@@ -1,0 +1,61 @@
+// Command custodia runs the Custodia Learning Record Store and its offline
+// tools.
+//
+//	custodia serve [flags]                 run the LRS
+//	custodia audit verify --data DIR       verify the audit log offline
+//
+// See the README for the flags; each has an environment variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "custodia:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage:
+  custodia serve [--addr ADDR] [--data DIR] [--root-key-file FILE]
+  custodia audit verify --data DIR [--key VERIFIER_KEY]`
+
+// run is the whole program: main only adds the process around it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{usage}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		if len(args) > 1 && args[1] == "verify" {
+			return runAuditVerify(ctx, args[2:], getenv, stdout, stderr)
+		}
+		return usageError{usage}
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"custodia/audit"
+	lrscrypto "custodia/crypto"
+	"custodia/governance"
+	"custodia/policies"
+	"custodia/server"
+	"custodia/store"
+)
+
+// serveConfig is the configuration of `custodia serve`.
+type serveConfig struct {
+	Addr        string
+	Data        string
+	RootKeyFile string
+	LogLevel    string
+	AdminKey    string
+	AdminSecret string
+}
+
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", env("CUSTODIA_ADDR", "127.0.0.1:8080"), "listen address (env CUSTODIA_ADDR); port 0 picks a free one")
+	fs.StringVar(&c.Data, "data", env("CUSTODIA_DATA", "./custodia-data"), "data directory (env CUSTODIA_DATA)")
+	fs.StringVar(&c.RootKeyFile, "root-key-file", env("CUSTODIA_ROOT_KEY_FILE", ""), "age root identity file (env CUSTODIA_ROOT_KEY_FILE; default <data>/root.agekey, generated 0600)")
+	fs.StringVar(&c.LogLevel, "log-level", env("CUSTODIA_LOG_LEVEL", "info"), "debug, info, warn or error (env CUSTODIA_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return c, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return c, usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	if c.RootKeyFile == "" {
+		c.RootKeyFile = filepath.Join(c.Data, "root.agekey")
+	}
+	c.AdminKey = getenv("CUSTODIA_ADMIN_KEY")
+	c.AdminSecret = getenv("CUSTODIA_ADMIN_SECRET")
+	if f := getenv("CUSTODIA_ADMIN_SECRET_FILE"); f != "" && c.AdminSecret == "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return c, fmt.Errorf("serve: reading CUSTODIA_ADMIN_SECRET_FILE: %w", err)
+		}
+		c.AdminSecret = strings.TrimSpace(string(b))
+	}
+	if (c.AdminKey == "") != (c.AdminSecret == "") {
+		return c, usageError{"serve: CUSTODIA_ADMIN_KEY and CUSTODIA_ADMIN_SECRET must be set together"}
+	}
+	if strings.ContainsRune(c.AdminKey, ':') {
+		return c, usageError{"serve: CUSTODIA_ADMIN_KEY must not contain ':'"}
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, usageError{fmt.Sprintf("serve: --addr %q: %v", c.Addr, err)}
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return c, usageError{err.Error()}
+	}
+	return c, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("serve: --log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// runServe runs the LRS until ctx is cancelled, then shuts down gracefully.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("serve: creating data directory: %w", err)
+	}
+	keys, err := lrscrypto.OpenKeyring(filepath.Join(cfg.Data, "keys"), cfg.RootKeyFile, lrscrypto.Options{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: opening keyring: %w", err)
+	}
+	defer keys.Close()
+	if keys.Generated() {
+		logger.Warn("generated a new root key; production keeps it outside the data directory (--root-key-file) and backs it up", "file", cfg.RootKeyFile)
+	}
+	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: true, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: opening store: %w", err)
+	}
+	defer db.Close()
+	alog, err := audit.Open(filepath.Join(cfg.Data, "audit"), audit.Options{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("serve: opening audit log: %w", err)
+	}
+	defer alog.Close()
+	engine, err := governance.NewEngine(ctx, policies.FS)
+	if err != nil {
+		return fmt.Errorf("serve: loading policies: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+
+	gate := governance.NewGate(governance.GateConfig{
+		Engine:            engine,
+		Statements:        db,
+		Records:           db,
+		Auditor:           auditor{alog},
+		Pseudonymizer:     keys,
+		AuthorityHomePage: base + "/",
+		Logger:            logger,
+	})
+	admin, secret, err := gate.Bootstrap(ctx, cfg.AdminKey, cfg.AdminSecret)
+	if err != nil {
+		return fmt.Errorf("serve: bootstrapping the admin credential: %w", err)
+	}
+
+	fmt.Fprintf(stdout, "Custodia is serving xAPI at %s/xapi/\n", base)
+	fmt.Fprintf(stdout, "policy revision %s; audit log key %s\n", engine.Revision(), alog.VerifierKey())
+	if secret != "" {
+		fmt.Fprintf(stdout, "bootstrap admin credential (shown once, keep it safe):\n  key:    %s\n  secret: %s\n", admin.Key, secret)
+	}
+
+	srv := &http.Server{
+		Handler:           server.NewServer(server.Config{Gate: gate, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// auditor adapts the audit log to the governance.Auditor interface.
+type auditor struct{ log *audit.Log }
+
+func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
+	_, err := a.log.Append(ctx, audit.Entry{
+		Time:           e.Time,
+		RequestID:      e.RequestID,
+		Principal:      e.Principal,
+		Roles:          e.Roles,
+		Purpose:        e.Purpose,
+		Action:         e.Action,
+		Resources:      e.Resources,
+		Subjects:       e.Subjects,
+		Decision:       e.Decision,
+		Reasons:        e.Reasons,
+		PolicyRevision: e.PolicyRevision,
+		Count:          e.Count,
+	})
+	return err
+}
