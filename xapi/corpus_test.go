@@ -106,3 +106,12 @@ func TestCorpusInvalid(t *testing.T) {
 		t.Error("no invalid entries with expect=reject")
 	}
 }
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
