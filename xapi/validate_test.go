@@ -101,9 +101,9 @@ func TestGeneral(t *testing.T) {
 		both("XAPI-00003_actor_missing_rejected", with("actor", ""), false),
 		both("XAPI-00004_verb_missing_rejected", with("verb", ""), false),
 		both("XAPI-00005_object_missing_rejected", with("object", ""), false),
-		both("XAPI-00015_invalid_utf8_rejected", "{\"actor\":{\"mbox\":\"mailto:a@example.com\",\"name\":\"\xff\"},\"verb\":" + base["verb"] + ",\"object\":" + base["object"] + "}", false),
-		both("trailing_data_rejected", with() + " {}", false),
-		both("trailing_whitespace_accepted", with() + " \n\t", true),
+		both("XAPI-00015_invalid_utf8_rejected", "{\"actor\":{\"mbox\":\"mailto:a@example.com\",\"name\":\"\xff\"},\"verb\":"+base["verb"]+",\"object\":"+base["object"]+"}", false),
+		both("trailing_data_rejected", with()+" {}", false),
+		both("trailing_whitespace_accepted", with()+" \n\t", true),
 		both("not_an_object_rejected", `[]`, false),
 		both("not_json_rejected", `{"actor":`, false),
 		both("deep_nesting_rejected", with("result", `{"extensions":{"http://example.com/x":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)+`}}`), false),
@@ -275,7 +275,9 @@ func TestInteraction(t *testing.T) {
 		}
 		it := w.Definition["interactionType"].(string)
 		def, _ := json.Marshal(w.Definition)
-		act := func(d []byte) string { return with("object", `{"id":"http://example.com/q","definition":`+string(d)+`}`) }
+		act := func(d []byte) string {
+			return with("object", `{"id":"http://example.com/q","definition":`+string(d)+`}`)
+		}
 		cases := []vcase{both("XAPI-00049_"+it+"_accepted", act(def), true)}
 
 		mut := func(name string, f func(d map[string]any)) {
