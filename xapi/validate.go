@@ -48,30 +48,40 @@ func quoteKey(k string) string {
 }
 
 // object checks that v is a JSON object whose keys are all in allowed
-// (case-sensitively) and whose values are not null.
+// (case-sensitively) and whose values are not null. When several keys are
+// wrong, the first in sorted order is reported, so that messages are stable.
 func (c *checker) object(v any, path string, allowed ...string) (map[string]any, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, c.fail(path, "must be a JSON object")
 	}
-next:
+	bad, found := "", false
 	for k, val := range m {
-		for _, a := range allowed {
-			if k == a {
-				if val == nil {
-					return nil, c.fail(join(path, k), "must not be null")
-				}
-				continue next
-			}
+		if (!isAllowed(k, allowed) || val == nil) && (!found || k < bad) {
+			bad, found = k, true
 		}
-		for _, a := range allowed {
-			if strings.EqualFold(k, a) {
-				return nil, c.fail(path, "unknown property %s (property names are case-sensitive: %q)", quoteKey(k), a)
-			}
-		}
-		return nil, c.fail(path, "unknown property %s", quoteKey(k))
 	}
-	return m, nil
+	if !found {
+		return m, nil
+	}
+	if isAllowed(bad, allowed) {
+		return nil, c.fail(join(path, bad), "must not be null")
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(bad, a) {
+			return nil, c.fail(path, "unknown property %s (property names are case-sensitive: %q)", quoteKey(bad), a)
+		}
+	}
+	return nil, c.fail(path, "unknown property %s", quoteKey(bad))
+}
+
+func isAllowed(k string, allowed []string) bool {
+	for _, a := range allowed {
+		if k == a {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *checker) str(v any, path string) (string, error) {
@@ -136,15 +146,21 @@ func (c *checker) langMap(v any, path string) error {
 	if !ok {
 		return c.fail(path, "must be a language map (an object of RFC 5646 language tags to strings)")
 	}
+	bad, badTag, found := "", false, false
 	for k, val := range m {
-		if !isLangTag(k) {
-			return c.fail(path, "key %s is not an RFC 5646 language tag", quoteKey(k))
-		}
-		if _, ok := val.(string); !ok {
-			return c.fail(join(path, k), "must be a string")
+		_, isStr := val.(string)
+		tagOK := isLangTag(k)
+		if (!tagOK || !isStr) && (!found || k < bad) {
+			bad, badTag, found = k, !tagOK, true
 		}
 	}
-	return nil
+	switch {
+	case !found:
+		return nil
+	case badTag:
+		return c.fail(path, "key %s is not an RFC 5646 language tag", quoteKey(bad))
+	}
+	return c.fail(join(path, bad), "must be a string")
 }
 
 func (c *checker) extensions(v any, path string) error {
@@ -152,10 +168,14 @@ func (c *checker) extensions(v any, path string) error {
 	if !ok {
 		return c.fail(path, "must be an object whose keys are IRIs")
 	}
+	bad, found := "", false
 	for k := range m {
-		if !isIRI(k) {
-			return c.fail(path, "key %s is not an IRI", quoteKey(k))
+		if !isIRI(k) && (!found || k < bad) {
+			bad, found = k, true
 		}
+	}
+	if found {
+		return c.fail(path, "key %s is not an IRI", quoteKey(bad))
 	}
 	return nil
 }
@@ -803,7 +823,11 @@ func (c *checker) context(v any, path string, isActivity bool) error {
 		if err != nil {
 			return err
 		}
-		for k, val := range ca {
+		for _, k := range [...]string{"parent", "grouping", "category", "other"} {
+			val, ok := ca[k]
+			if !ok {
+				continue
+			}
 			list, isList := val.([]any)
 			if !isList {
 				list = []any{val}

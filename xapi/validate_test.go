@@ -98,6 +98,8 @@ func TestGeneral(t *testing.T) {
 		both("XAPI-00009_miscased_enum_rejected", with("actor", `{"objectType":"agent","mbox":"mailto:a@example.com"}`), false),
 		both("XAPI-00010_unknown_top_level_key_rejected", with("foo", `1`), false),
 		both("XAPI-00010_unknown_nested_key_rejected", with("result", `{"passed":true}`), false),
+		both("XAPI-00010_empty_key_rejected", with("result", `{"":true}`), false),
+		both("XAPI-00118_empty_extension_key_rejected", with("result", `{"extensions":{"":1}}`), false),
 		both("XAPI-00003_actor_missing_rejected", with("actor", ""), false),
 		both("XAPI-00004_verb_missing_rejected", with("verb", ""), false),
 		both("XAPI-00005_object_missing_rejected", with("object", ""), false),
@@ -514,6 +516,17 @@ func TestErrorPaths(t *testing.T) {
 	_, err = xapi.ParseStatement([]byte(with("Actor", base["actor"], "actor", "")), xapi.V103)
 	if got := xapi.ErrorMessage(err); !strings.Contains(got, `"Actor"`) || !strings.Contains(got, "case-sensitive") {
 		t.Errorf("ParseStatement(mis-cased key) message = %q, want the key named and case-sensitivity explained", got)
+	}
+}
+
+func TestErrorMessageStable(t *testing.T) {
+	body := with("result", `{"zeta":1,"alpha":2,"success":null,"Beta":3}`)
+	const want = `result: unknown property "Beta"`
+	for i := 0; i < 20; i++ {
+		_, err := xapi.ParseStatement([]byte(body), xapi.V103)
+		if got := xapi.ErrorMessage(err); got != want {
+			t.Fatalf("ParseStatement(%s) message = %q, want %q", body, got, want)
+		}
 	}
 }
 
