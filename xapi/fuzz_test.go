@@ -20,7 +20,18 @@ func FuzzParseStatement(f *testing.F) {
 			f.Add(e.body(), true)
 		}
 	}
-	f.Add([]byte(with("timestamp", `"2016-12-31T18:59:60.5-05:00"`)), true)
+	for _, seed := range []string{
+		with("timestamp", `"2016-12-31T18:59:60.5-05:00"`, "stored", `"2013-05-18T05:32:34+0530"`),
+		with("timestamp", `"0000-01-01T00:30:00+01"`),
+		with("result", `{"score":{"scaled":-0.5e0,"raw":1.50,"min":-1E2,"max":100},"duration":"P1Y2M3DT4H5M6.789S"}`),
+		with("actor", `{"objectType":"Group","member":[{"mbox":"mailto:a@EXAMPLE.com"},{"mbox_sha1sum":"EBD31E95054C018B10727CCFFD2EF2EC3A016EE9"}]}`),
+		with("context", `{"contextAgents":[{"objectType":"contextAgent","agent":{"mbox":"mailto:c@example.com"},"relevantTypes":["http://example.com/t"]}],"contextGroups":[{"objectType":"contextGroup","group":{"objectType":"Group","mbox":"mailto:g@example.com"}}],"contextActivities":{"parent":{"id":"http://example.com/p"}},"language":"zh-Hans-CN"}`),
+		with("attachments", `[{"usageType":"http://example.com/u","display":{"en-US":"S"},"contentType":"text/plain; charset=utf-8","length":27,"sha2":"ab","fileUrl":"http://example.com/f"}]`),
+		with("object", `{"objectType":"SubStatement","actor":{"mbox":"mailto:b@example.com"},"verb":{"id":"http://example.com/v"},"object":{"objectType":"StatementRef","id":"8f87ccde-bb56-4c2e-ab83-44982ef22df0"},"timestamp":"2013-05-18T05:32:34-05:00"}`),
+	} {
+		f.Add([]byte(seed), false)
+		f.Add([]byte(seed), true)
+	}
 	f.Fuzz(func(t *testing.T, body []byte, v2 bool) {
 		v := xapi.V103
 		if v2 {
