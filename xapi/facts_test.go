@@ -128,3 +128,26 @@ func TestVoidTarget(t *testing.T) {
 		})
 	}
 }
+
+func TestAccessors(t *testing.T) {
+	s := mustParse(t, with(
+		"actor", `{"objectType":"Group","member":[{"mbox":"mailto:a@example.com"}]}`,
+		"attachments", `[{"usageType":"http://adlnet.gov/expapi/attachments/signature","display":{"en-US":"S"},"contentType":"application/octet-stream","length":4235,"sha2":"672fa5fa","fileUrl":"http://example.com/f"}]`,
+	), xapi.V103)
+	if got, want := s.Verb(), "http://adlnet.gov/expapi/verbs/attempted"; got != want {
+		t.Errorf("Verb() = %q, want %q", got, want)
+	}
+	if !s.Actor().IsGroup() {
+		t.Errorf("Actor().IsGroup() = false, want true")
+	}
+	want := []xapi.Attachment{{UsageType: "http://adlnet.gov/expapi/attachments/signature", ContentType: "application/octet-stream", Length: 4235, SHA2: "672fa5fa", FileURL: "http://example.com/f"}}
+	if got := s.Attachments(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Attachments() = %+v, want %+v", got, want)
+	}
+	if _, ok := s.Authority(); ok {
+		t.Errorf("Authority() ok = true before Prepare, want false")
+	}
+	if got := s.Stored(); !got.IsZero() {
+		t.Errorf("Stored() = %v before SetStored, want zero", got)
+	}
+}
