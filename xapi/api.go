@@ -1,16 +1,12 @@
 package xapi
 
 // This file is the API contract of package xapi that the other packages build
-// on. The implementation behind it is deliberately loose (TEMPORARY SKELETON):
-// the strict validator replaces the bodies, never the signatures.
+// on: the exported types and functions, with their documented meaning. The
+// validator, the comparison and the formats live in the other files.
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"net/url"
-	"sort"
 	"strings"
 	"time"
 )
@@ -26,101 +22,36 @@ const (
 )
 
 // ParseVersionHeader maps an X-Experience-API-Version header to the version
-// whose rules apply: "1.0" and "1.0.x" to V103, "2.0" and "2.0.x" to V200.
+// whose rules apply: "1.0" and "1.0.x" to V103, "2.0" and "2.0.x" to V200
+// (xAPI Communication §3.3). Anything else, the empty header included, is an
+// Invalid error with a short explanation.
 func ParseVersionHeader(h string) (Version, error) {
-	switch {
-	case h == "":
-		return "", Errorf(Invalid, "xapi.ParseVersionHeader", "X-Experience-API-Version header is required")
-	case h == "1.0" || strings.HasPrefix(h, "1.0."):
-		return V103, nil
-	case h == "2.0" || strings.HasPrefix(h, "2.0."):
-		return V200, nil
+	const op = "xapi.ParseVersionHeader"
+	if h == "" {
+		return "", Errorf(Invalid, op, "X-Experience-API-Version header is required")
 	}
-	return "", Errorf(Invalid, "xapi.ParseVersionHeader", "X-Experience-API-Version %q is not supported (1.0.x and 2.0.x are)", h)
-}
-
-// Account is an Agent's account IFI (xAPI Data §2.4.2.4).
-type Account struct {
-	HomePage string `json:"homePage"`
-	Name     string `json:"name"`
-}
-
-// Agent is an Agent or a Group (xAPI Data §2.4.2).
-type Agent struct {
-	ObjectType  string   // "Agent" or "Group"; "" is an Agent
-	Name        string   // optional
-	Mbox        string   // "mailto:…"
-	MboxSHA1Sum string   // hex SHA-1 of the mailto IRI
-	OpenID      string   // URI
-	Account     *Account // homePage + name
-	Member      []Agent  // a Group's members
-}
-
-// IsGroup reports whether a is a Group.
-func (a Agent) IsGroup() bool { return a.ObjectType == "Group" }
-
-// IFI reports a's inverse functional identifier as one canonical string
-// ("mbox:mailto:…", "mbox_sha1sum:…", "openid:…", "account:<homePage> <name>"),
-// or "" for an Anonymous Group. Two Agents are the same iff their IFIs are equal.
-func (a Agent) IFI() string {
-	switch {
-	case a.Mbox != "":
-		return "mbox:" + a.Mbox
-	case a.MboxSHA1Sum != "":
-		return "mbox_sha1sum:" + a.MboxSHA1Sum
-	case a.OpenID != "":
-		return "openid:" + a.OpenID
-	case a.Account != nil:
-		return "account:" + a.Account.HomePage + " " + a.Account.Name
+	for _, c := range [...]struct {
+		prefix string
+		v      Version
+	}{{"1.0", V103}, {"2.0", V200}} {
+		rest, ok := strings.CutPrefix(h, c.prefix)
+		if !ok {
+			continue
+		}
+		if rest == "" {
+			return c.v, nil
+		}
+		if p, ok := strings.CutPrefix(rest, "."); ok && p != "" && len(p) <= 9 && isDigit(p) {
+			return c.v, nil
+		}
 	}
-	return ""
-}
-
-// MarshalJSON encodes a as an xAPI Agent or Group object.
-func (a Agent) MarshalJSON() ([]byte, error) {
-	m := map[string]any{}
-	if a.ObjectType != "" {
-		m["objectType"] = a.ObjectType
-	}
-	if a.Name != "" {
-		m["name"] = a.Name
-	}
-	if a.Mbox != "" {
-		m["mbox"] = a.Mbox
-	}
-	if a.MboxSHA1Sum != "" {
-		m["mbox_sha1sum"] = a.MboxSHA1Sum
-	}
-	if a.OpenID != "" {
-		m["openid"] = a.OpenID
-	}
-	if a.Account != nil {
-		m["account"] = a.Account
-	}
-	if len(a.Member) > 0 {
-		m["member"] = a.Member
-	}
-	return json.Marshal(m)
-}
-
-// ParseAgent parses and validates an Agent or Group given as JSON, as in the
-// agent query parameter.
-func ParseAgent(data []byte, v Version) (Agent, error) {
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return Agent{}, Errorf(Invalid, "xapi.ParseAgent", "agent is not a JSON object")
-	}
-	a := agentFrom(m)
-	if a.IFI() == "" && !a.IsGroup() {
-		return Agent{}, Errorf(Invalid, "xapi.ParseAgent", "agent has no inverse functional identifier")
-	}
-	return a, nil
+	return "", Errorf(Invalid, op, "X-Experience-API-Version is not supported (1.0, 1.0.x, 2.0 and 2.0.x are)")
 }
 
 // Statement is one validated xAPI Statement. It keeps the document as
 // received (plus what the LRS sets), so that format=exact returns it unchanged.
 type Statement struct {
-	m map[string]any
+	m map[string]any // the validated tree; numbers are json.Number
 }
 
 // ParseStatements parses a POST body: one Statement or an array of them. Every
@@ -128,68 +59,46 @@ type Statement struct {
 // returned as an Invalid *Error naming the statement index and the field.
 // Duplicate ids within the batch are rejected.
 func ParseStatements(body []byte, v Version) ([]*Statement, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) > 0 && body[0] == '[' {
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, Errorf(Invalid, "xapi.ParseStatements", "body is not a JSON array of statements")
-		}
-		out := make([]*Statement, 0, len(raws))
-		for i, r := range raws {
-			s, err := ParseStatement(r, v)
-			if err != nil {
-				return nil, Errorf(Invalid, "xapi.ParseStatements", "statements[%d]: %s", i, ErrorMessage(err))
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	s, err := ParseStatement(body, v)
-	if err != nil {
-		return nil, err
-	}
-	return []*Statement{s}, nil
+	return parseStatements(body, v)
 }
 
 // ParseStatement parses and validates one Statement under the rules of v.
 func ParseStatement(body []byte, v Version) (*Statement, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil || m == nil {
-		return nil, Errorf(Invalid, "xapi.ParseStatement", "statement is not a JSON object")
+	const op = "xapi.ParseStatement"
+	tree, err := decodeJSON(body, op, "statement")
+	if err != nil {
+		return nil, err
 	}
-	for _, k := range []string{"actor", "verb", "object"} {
-		if _, ok := m[k]; !ok {
-			return nil, Errorf(Invalid, "xapi.ParseStatement", "%s is required", k)
-		}
-	}
-	return &Statement{m: m}, nil
+	return validStatement(tree, "", v, op)
 }
 
 // DecodeStored decodes a Statement in the form the store keeps (the output of
 // MarshalJSON of a prepared Statement). It trusts its input.
 func DecodeStored(data []byte) (*Statement, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
+	tree, err := decodeJSON(data, "xapi.DecodeStored", "stored statement")
+	if err != nil {
 		return nil, &Error{Kind: Internal, Op: "xapi.DecodeStored", Err: err}
+	}
+	m, ok := tree.(map[string]any)
+	if !ok {
+		return nil, Errorf(Internal, "xapi.DecodeStored", "stored statement is not a JSON object")
 	}
 	return &Statement{m: m}, nil
 }
 
-// MarshalJSON encodes s as stored and as returned by format=exact.
-func (s *Statement) MarshalJSON() ([]byte, error) { return json.Marshal(s.m) }
+// MarshalJSON encodes s as stored and as returned by format=exact: every value
+// as received (numbers in their original text), keys in sorted order.
+func (s *Statement) MarshalJSON() ([]byte, error) { return encodeJSON(s.m) }
 
 // ID reports the statement id ("" before Prepare when the client sent none).
-func (s *Statement) ID() string { id, _ := s.m["id"].(string); return id }
+// UUIDs are case-insensitive; ID reports it in lower case.
+func (s *Statement) ID() string { return strings.ToLower(str(s.m["id"])) }
 
 // Stored reports the time the LRS stored s (zero before SetStored).
-func (s *Statement) Stored() time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, str(s.m["stored"]))
-	return t
-}
+func (s *Statement) Stored() time.Time { return instant(s.m["stored"]) }
+
+// Timestamp reports the statement's timestamp (zero when it has none).
+func (s *Statement) Timestamp() time.Time { return instant(s.m["timestamp"]) }
 
 // Actor reports the statement's actor.
 func (s *Statement) Actor() Agent { return agentFrom(obj(s.m["actor"])) }
@@ -213,17 +122,14 @@ type Prepare struct {
 // Prepare sets id (when absent), authority and version (when absent; 1.0.0
 // under 1.0.3 and 2.0.0 under 2.0). It does not set stored: see SetStored.
 func (s *Statement) Prepare(p Prepare) {
-	if s.ID() == "" {
+	if _, ok := s.m["id"]; !ok {
 		if p.NewID != nil {
 			s.m["id"] = p.NewID()
 		} else {
 			s.m["id"] = NewUUID()
 		}
 	}
-	auth, _ := json.Marshal(p.Authority)
-	var am map[string]any
-	_ = json.Unmarshal(auth, &am)
-	s.m["authority"] = am
+	s.m["authority"] = agentTree(p.Authority)
 	if _, ok := s.m["version"]; !ok {
 		if p.Version == V200 {
 			s.m["version"] = "2.0.0"
@@ -236,7 +142,7 @@ func (s *Statement) Prepare(p Prepare) {
 // SetStored sets stored to t (UTC, millisecond precision) and timestamp to the
 // same value when the client sent none.
 func (s *Statement) SetStored(t time.Time) {
-	ts := t.UTC().Format("2006-01-02T15:04:05.000Z")
+	ts := FormatStored(t)
 	s.m["stored"] = ts
 	if _, ok := s.m["timestamp"]; !ok {
 		s.m["timestamp"] = ts
@@ -246,20 +152,16 @@ func (s *Statement) SetStored(t time.Time) {
 // Equal reports whether s and o are the same statement under the comparison
 // rules of xAPI Data §2.3.1 (ignoring id, authority, stored, timestamp,
 // version, activity definitions, verb display, member order, attachments).
+// Case-insensitive values (the mbox domain, UUIDs, language tags) compare
+// without case, timestamps inside SubStatements by instant, numbers by value
+// and durations to 0.01 s (truncated).
 func (s *Statement) Equal(o *Statement) bool {
-	strip := func(m map[string]any) string {
-		c := map[string]any{}
-		for k, v := range m {
-			switch k {
-			case "id", "authority", "stored", "timestamp", "version", "attachments":
-				continue
-			}
-			c[k] = v
-		}
-		b, _ := json.Marshal(c)
-		return string(b)
+	if s == nil || o == nil {
+		return s == o
 	}
-	return strip(s.m) == strip(o.m)
+	a, err1 := encodeJSON(comparable(s.m, true))
+	b, err2 := encodeJSON(comparable(o.m, true))
+	return err1 == nil && err2 == nil && string(a) == string(b)
 }
 
 // VoidTarget reports the id of the statement s voids, when s is a voiding
@@ -272,13 +174,13 @@ func (s *Statement) VoidTarget() (string, bool) {
 }
 
 // RefTarget reports the id of the statement s refers to, when its object is a
-// StatementRef.
+// StatementRef. The id is in lower case, as ID reports ids.
 func (s *Statement) RefTarget() (string, bool) {
 	o := obj(s.m["object"])
 	if str(o["objectType"]) != "StatementRef" {
 		return "", false
 	}
-	return str(o["id"]), true
+	return strings.ToLower(str(o["id"])), true
 }
 
 // VerbVoided is the verb reserved for voiding statements.
@@ -297,47 +199,8 @@ type Facts struct {
 	Subjects          []string // IFIs of the persons the statement is about: the actor, members of a Group actor
 }
 
-// Facts reports the identifiers s is found by.
-func (s *Statement) Facts() Facts {
-	var f Facts
-	f.Verb = str(obj(s.m["verb"])["id"])
-	ctx := obj(s.m["context"])
-	f.Registration = str(ctx["registration"])
-	add := func(dst *[]string, a Agent) {
-		if id := a.IFI(); id != "" {
-			*dst = append(*dst, id)
-		}
-		for _, m := range a.Member {
-			if id := m.IFI(); id != "" {
-				*dst = append(*dst, id)
-			}
-		}
-	}
-	actor := s.Actor()
-	add(&f.Agents, actor)
-	add(&f.Subjects, actor)
-	o := obj(s.m["object"])
-	switch str(o["objectType"]) {
-	case "Agent", "Group":
-		add(&f.Agents, agentFrom(o))
-	case "", "Activity":
-		f.Activities = append(f.Activities, str(o["id"]))
-	}
-	f.RelatedAgents = append(f.RelatedAgents, f.Agents...)
-	if a, ok := s.Authority(); ok {
-		add(&f.RelatedAgents, a)
-	}
-	f.RelatedActivities = append(f.RelatedActivities, f.Activities...)
-	for _, v := range obj(ctx["contextActivities"]) {
-		for _, a := range list(v) {
-			f.RelatedActivities = append(f.RelatedActivities, str(obj(a)["id"]))
-		}
-	}
-	for _, p := range []*[]string{&f.Agents, &f.RelatedAgents, &f.Activities, &f.RelatedActivities, &f.Subjects} {
-		*p = uniq(*p)
-	}
-	return f
-}
+// Facts reports the identifiers s is found by. Registration is in lower case.
+func (s *Statement) Facts() Facts { return facts(s.m) }
 
 // Subject reports the IFI of the person whose key seals s: the actor's IFI,
 // or for an Anonymous Group actor the first of its members' IFIs in sorted order.
@@ -364,7 +227,15 @@ const (
 // Format encodes s as JSON in format f; for canonical, every language map
 // keeps the single entry best matching langs (Accept-Language order).
 func (s *Statement) Format(f Format, langs []string) ([]byte, error) {
-	return s.MarshalJSON()
+	switch f {
+	case FormatExact, "":
+		return s.MarshalJSON()
+	case FormatIDs:
+		return encodeJSON(idsForm(s.m))
+	case FormatCanonical:
+		return encodeJSON(canonicalForm(s.m, langs))
+	}
+	return nil, Errorf(Invalid, "xapi.Format", "format must be exact, ids or canonical")
 }
 
 // Query is a parsed GET /statements request (xAPI Communication §2.1.3).
@@ -385,63 +256,6 @@ type Query struct {
 	Ascending         bool
 }
 
-// ParseQuery parses and validates the query parameters of GET /statements.
-// Unknown parameters, mis-cased names, malformed values and forbidden
-// combinations (statementId with a filter) are Invalid errors naming the parameter.
-func ParseQuery(vals url.Values, v Version) (Query, error) {
-	q := Query{Format: FormatExact}
-	for k, vs := range vals {
-		val := vs[0]
-		switch k {
-		case "statementId":
-			q.StatementID = val
-		case "voidedStatementId":
-			q.VoidedStatementID = val
-		case "agent":
-			a, err := ParseAgent([]byte(val), v)
-			if err != nil {
-				return Query{}, err
-			}
-			q.Agent = &a
-		case "verb":
-			q.Verb = val
-		case "activity":
-			q.Activity = val
-		case "registration":
-			q.Registration = val
-		case "related_activities":
-			q.RelatedActivities = val == "true"
-		case "related_agents":
-			q.RelatedAgents = val == "true"
-		case "since", "until":
-			t, err := time.Parse(time.RFC3339Nano, val)
-			if err != nil {
-				return Query{}, Errorf(Invalid, "xapi.ParseQuery", "%s is not a timestamp", k)
-			}
-			if k == "since" {
-				q.Since = t
-			} else {
-				q.Until = t
-			}
-		case "limit":
-			var n int
-			if _, err := fmt.Sscan(val, &n); err != nil || n < 0 {
-				return Query{}, Errorf(Invalid, "xapi.ParseQuery", "limit is not a non-negative integer")
-			}
-			q.Limit = n
-		case "format":
-			q.Format = Format(val)
-		case "attachments":
-			q.Attachments = val == "true"
-		case "ascending":
-			q.Ascending = val == "true"
-		default:
-			return Query{}, Errorf(Invalid, "xapi.ParseQuery", "unknown parameter %q", k)
-		}
-	}
-	return q, nil
-}
-
 // NewUUID returns a random RFC 4122 version 4 UUID.
 func NewUUID() string {
 	var b [16]byte
@@ -451,47 +265,4 @@ func NewUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-func agentFrom(m map[string]any) Agent {
-	a := Agent{
-		ObjectType:  str(m["objectType"]),
-		Name:        str(m["name"]),
-		Mbox:        str(m["mbox"]),
-		MboxSHA1Sum: str(m["mbox_sha1sum"]),
-		OpenID:      str(m["openid"]),
-	}
-	if acc := obj(m["account"]); acc != nil {
-		a.Account = &Account{HomePage: str(acc["homePage"]), Name: str(acc["name"])}
-	}
-	for _, mm := range list(m["member"]) {
-		a.Member = append(a.Member, agentFrom(obj(mm)))
-	}
-	return a
-}
-
-func str(v any) string { s, _ := v.(string); return s }
-
-func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
-
-func list(v any) []any {
-	switch v := v.(type) {
-	case []any:
-		return v
-	case nil:
-		return nil
-	}
-	return []any{v}
-}
-
-func uniq(s []string) []string {
-	sort.Strings(s)
-	out := s[:0]
-	for i, v := range s {
-		if v == "" || (i > 0 && v == s[i-1]) {
-			continue
-		}
-		out = append(out, v)
-	}
-	return out
 }
