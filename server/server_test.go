@@ -92,7 +92,8 @@ func TestErrors(t *testing.T) {
 		msg                        string
 	}{
 		{"XAPI-00331 missing version header", "GET", "/xapi/statements", "", map[string]string{"X-Experience-API-Version": ""}, 400, "X-Experience-API-Version"},
-		{"XAPI-00331 unsupported version", "GET", "/xapi/statements", "", map[string]string{"X-Experience-API-Version": "0.9.5"}, 400, "0.9.5"},
+		{"XAPI-00331 unsupported version", "GET", "/xapi/statements", "", map[string]string{"X-Experience-API-Version": "0.9.5"}, 400, "not supported"},
+		{"XAPI-00129 attachment without fileUrl or data", "POST", "/xapi/statements", `{"attachments":[{"usageType":"http://example.com/u","display":{"en-US":"a"},"contentType":"text/plain","length":1,"sha2":"abc"}],` + stmt[1:], nil, 400, "attachments[0]"},
 		{"XAPI-00334 no credentials", "GET", "/xapi/statements", "", map[string]string{"Authorization": "none"}, 401, "authentication"},
 		{"XAPI-00334 wrong secret", "GET", "/xapi/statements", "", map[string]string{"Authorization": "Basic YWRtaW46bm9wZQ=="}, 401, "invalid credentials"},
 		{"unknown route", "GET", "/xapi/nonsense", "", nil, 404, "no such resource"},

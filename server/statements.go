@@ -52,6 +52,10 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 		writeError(w, r, err)
 		return
 	}
+	if err := requireAttachmentData([]*xapi.Statement{st}, op); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if id := st.ID(); id != "" && id != q.StatementID {
 		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "id in the body does not match the statementId parameter"))
 		return
@@ -83,6 +87,10 @@ func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p 
 	}
 	stmts, err := xapi.ParseStatements(body, versionOf(r))
 	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := requireAttachmentData(stmts, op); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -192,6 +200,20 @@ func (s *Server) writeStatements(w http.ResponseWriter, attachments bool, body [
 	_, _ = part.Write(body)
 	_ = mw.Close()
 	writeBody(w, http.StatusOK, "multipart/mixed; boundary="+mw.Boundary(), buf.Bytes())
+}
+
+// requireAttachmentData refuses statements sent as application/json whose
+// attachments have no fileUrl: their data would have to travel as parts of
+// a multipart/mixed request (XAPI-00129, xAPI Communication §1.5.2).
+func requireAttachmentData(stmts []*xapi.Statement, op string) error {
+	for i, st := range stmts {
+		for j, a := range st.Attachments() {
+			if a.FileURL == "" {
+				return xapi.Errorf(xapi.Invalid, op, "statements[%d].attachments[%d]: has no fileUrl, so its data must be sent as a multipart/mixed part", i, j)
+			}
+		}
+	}
+	return nil
 }
 
 // readJSONBody reads a request body that must be application/json.
