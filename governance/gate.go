@@ -15,9 +15,10 @@ import (
 // StatementStore is the persistence the Gate wraps. It is implemented by
 // store.DB; see there for the full contract.
 type StatementStore interface {
-	// PutStatements stores prepared statements atomically, setting stored.
-	// An id stored with different content fails the batch with Conflict.
-	PutStatements(ctx context.Context, stmts []*xapi.Statement) error
+	// PutStatements stores prepared statements atomically, setting stored,
+	// with the attachment data atts (by SHA-2 hex) that they name. An id
+	// stored with different content fails the batch with Conflict.
+	PutStatements(ctx context.Context, stmts []*xapi.Statement, atts map[string][]byte) error
 	// GetStatement returns a statement and whether it is voided, or NotFound.
 	GetStatement(ctx context.Context, id string) (*xapi.Statement, bool, error)
 	// QueryStatements returns up to limit statements matching q after the
@@ -25,6 +26,9 @@ type StatementStore interface {
 	QueryStatements(ctx context.Context, q xapi.Query, after string, limit int, keep func(*xapi.Statement) (bool, error)) ([]*xapi.Statement, string, error)
 	// ConsistentThrough reports an instant before which all statements are readable.
 	ConsistentThrough() time.Time
+	// Attachment returns the data with hash sha2 stored with statement id,
+	// or NotFound.
+	Attachment(ctx context.Context, id, sha2 string) ([]byte, error)
 }
 
 // RecordStore keeps small sealed system records (credentials). Implemented
@@ -109,10 +113,11 @@ func (g *Gate) PolicyRevision() string { return g.cfg.Engine.Revision() }
 func (g *Gate) ConsistentThrough() time.Time { return g.cfg.Statements.ConsistentThrough() }
 
 // PutStatements prepares, decides, records and stores a batch of statements
-// on behalf of p, under the rules of version v. It returns their ids in
-// input order. If any statement is refused by policy, none is stored and the
-// error (Forbidden) names each refused statement by index and reason.
-func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Statement, v xapi.Version) ([]string, error) {
+// on behalf of p, under the rules of version v, with the attachment data
+// atts (by SHA-2 hex) they name. It returns their ids in input order. If any
+// statement is refused by policy, none is stored and the error (Forbidden)
+// names each refused statement by index and reason.
+func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Statement, v xapi.Version, atts map[string][]byte) ([]string, error) {
 	const op = "governance.PutStatements"
 	auth := g.authority(p)
 	ids := make([]string, len(stmts))
@@ -159,7 +164,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := g.cfg.Statements.PutStatements(ctx, stmts); err != nil {
+	if err := g.cfg.Statements.PutStatements(ctx, stmts, atts); err != nil {
 		return nil, err
 	}
 	return ids, nil
@@ -167,10 +172,68 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 
 // PutStatement stores one statement under id (a PUT with statementId): as
 // PutStatements, with the id set when the statement carries none.
-func (g *Gate) PutStatement(ctx context.Context, p Principal, id string, s *xapi.Statement, v xapi.Version) error {
+func (g *Gate) PutStatement(ctx context.Context, p Principal, id string, s *xapi.Statement, v xapi.Version, atts map[string][]byte) error {
 	s.Prepare(xapi.Prepare{NewID: func() string { return id }, Authority: g.authority(p), Version: v})
-	_, err := g.PutStatements(ctx, p, []*xapi.Statement{s}, v)
+	_, err := g.PutStatements(ctx, p, []*xapi.Statement{s}, v, atts)
 	return err
+}
+
+// Attachments returns the attachment data of statements that p was given
+// by GetStatement or QueryStatements, by SHA-2 hex: each statement is
+// decided again, and the read is recorded. Attachments known only by
+// fileUrl have no data and are left out.
+func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.Statement) (map[string][]byte, error) {
+	const op = "governance.Attachments"
+	const action = "statements.attachments"
+	out := map[string][]byte{}
+	var ids []string
+	subjects := map[string]bool{}
+	revision := g.cfg.Engine.Revision()
+	for _, s := range stmts {
+		atts := s.Attachments()
+		if len(atts) == 0 {
+			continue
+		}
+		f := s.Facts()
+		d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
+		}
+		revision = d.Revision
+		if !d.Allow {
+			continue
+		}
+		found := false
+		for _, a := range atts {
+			if _, ok := out[a.SHA2]; ok {
+				continue
+			}
+			data, err := g.cfg.Statements.Attachment(ctx, s.ID(), a.SHA2)
+			if xapi.ErrorKind(err) == xapi.NotFound {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			out[a.SHA2], found = data, true
+		}
+		if found {
+			ids = append(ids, s.ID())
+			for _, sub := range f.Subjects {
+				subjects[sub] = true
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	e := g.entry(ctx, p, action, ids, revision)
+	e.Subjects = g.pseudonyms(keys(subjects))
+	e.Decision, e.Count = "allow", len(out)
+	if err := g.record(ctx, e); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // GetStatement returns one statement for p: by statement id, or, when

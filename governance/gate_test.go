@@ -75,7 +75,7 @@ func statement(t *testing.T, mbox string) *xapi.Statement {
 func TestGateLearnerSeesOnlyOwnStatements(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	ids, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID), statement(t, "mailto:bob@example.com")}, xapi.V200)
+	ids, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID), statement(t, "mailto:bob@example.com")}, xapi.V200, nil)
 	if err != nil {
 		t.Fatalf("PutStatements as client = %v", err)
 	}
@@ -105,7 +105,7 @@ func TestGateLearnerSeesOnlyOwnStatements(t *testing.T) {
 func TestGateRefusesWholeBatch(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	_, err := f.gate.PutStatements(ctx, f.alice, []*xapi.Statement{statement(t, f.aliceID), statement(t, "mailto:bob@example.com")}, xapi.V103)
+	_, err := f.gate.PutStatements(ctx, f.alice, []*xapi.Statement{statement(t, f.aliceID), statement(t, "mailto:bob@example.com")}, xapi.V103, nil)
 	if xapi.ErrorKind(err) != xapi.Forbidden || !strings.Contains(xapi.ErrorMessage(err), "statements[1]") {
 		t.Fatalf("learner writing about bob = %v, want Forbidden naming statements[1]", err)
 	}
@@ -122,7 +122,7 @@ func TestGateFailsClosedWithoutAudit(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.audit.Fail = true
-	if _, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200); err == nil {
+	if _, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200, nil); err == nil {
 		t.Fatal("PutStatements succeeded although the audit log failed")
 	}
 	if n := len(f.store.Statements()); n != 0 {
@@ -137,7 +137,7 @@ func TestGateAuditEntries(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	before := len(f.audit.Entries())
-	if _, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200); err != nil {
+	if _, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.gate.QueryStatements(ctx, f.alice, xapi.Query{}, ""); err != nil {

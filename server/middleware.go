@@ -84,11 +84,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 
 // versionHeader sets X-Experience-API-Version on every response under
 // /xapi/, errors and unknown routes included (XAPI-00333): the latest patch
-// of the version in use, or of 2.0 when the request names none we speak.
+// of the version in use, or the configured default when the request names
+// none we speak.
 func (s *Server) versionHeader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/xapi/") {
-			w.Header().Set(headerVersion, string(versionOf(r)))
+			v, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
+			if err != nil {
+				v = s.defVer
+			}
+			w.Header().Set(headerVersion, string(v))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -109,10 +114,7 @@ func (s *Server) xapiVersion(next http.Handler) http.Handler {
 
 // versionOf reports the xAPI version of a request that passed xapiVersion.
 func versionOf(r *http.Request) xapi.Version {
-	v, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
-	if err != nil {
-		return xapi.V200
-	}
+	v, _ := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
 	return v
 }
 

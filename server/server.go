@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"custodia/governance"
+	"custodia/xapi"
 )
 
 // Config holds what a Server is built from.
@@ -24,6 +25,9 @@ type Config struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64            // request body limit; 0: 16 MiB
 	Now          func() time.Time // nil: time.Now
+	// DefaultVersion is the version named in X-Experience-API-Version on
+	// answers to requests that name none we speak (""; 2.0.0).
+	DefaultVersion xapi.Version
 }
 
 // Server serves the xAPI and governance HTTP interfaces.
@@ -32,13 +36,17 @@ type Server struct {
 	log    *slog.Logger
 	limit  int64
 	now    func() time.Time
+	defVer xapi.Version
 	router *mux.Router
 	h      http.Handler // router wrapped in the middleware every request passes
 }
 
 // NewServer returns the HTTP handler of Custodia.
 func NewServer(cfg Config) *Server {
-	s := &Server{gate: cfg.Gate, log: cfg.Logger, limit: cfg.MaxBodyBytes, now: cfg.Now}
+	s := &Server{gate: cfg.Gate, log: cfg.Logger, limit: cfg.MaxBodyBytes, now: cfg.Now, defVer: cfg.DefaultVersion}
+	if s.defVer == "" {
+		s.defVer = xapi.V200
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -42,17 +42,18 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 		writeError(w, r, err)
 		return
 	}
-	body, err := readJSONBody(r, op)
+	body, err := readStatementsBody(r, op)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	st, err := xapi.ParseStatement(body, versionOf(r))
+	st, err := xapi.ParseStatement(body.json, versionOf(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if err := requireAttachmentData([]*xapi.Statement{st}, op); err != nil {
+	atts, err := matchAttachments([]*xapi.Statement{st}, body.parts, op)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -60,7 +61,7 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "id in the body does not match the statementId parameter"))
 		return
 	}
-	if err := s.gate.PutStatement(r.Context(), p, q.StatementID, st, versionOf(r)); err != nil {
+	if err := s.gate.PutStatement(r.Context(), p, q.StatementID, st, versionOf(r), atts); err != nil {
 		s.logInternal(r, err)
 		writeError(w, r, err)
 		return
@@ -80,21 +81,22 @@ func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p 
 		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "POST /statements takes no query parameters"))
 		return
 	}
-	body, err := readJSONBody(r, op)
+	body, err := readStatementsBody(r, op)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	stmts, err := xapi.ParseStatements(body, versionOf(r))
+	stmts, err := xapi.ParseStatements(body.json, versionOf(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if err := requireAttachmentData(stmts, op); err != nil {
+	atts, err := matchAttachments(stmts, body.parts, op)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	ids, err := s.gate.PutStatements(r.Context(), p, stmts, versionOf(r))
+	ids, err := s.gate.PutStatements(r.Context(), p, stmts, versionOf(r), atts)
 	if err != nil {
 		s.logInternal(r, err)
 		writeError(w, r, err)
@@ -145,7 +147,7 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 			return
 		}
 		w.Header().Set("Last-Modified", st.Stored().UTC().Format(http.TimeFormat))
-		s.writeStatements(w, q.Attachments, b)
+		s.writeStatements(w, r, p, q.Attachments, b, []*xapi.Statement{st})
 		return
 	}
 	stmts, next, err := s.gate.QueryStatements(r.Context(), p, q, cursor)
@@ -181,15 +183,22 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 	if !newest.IsZero() {
 		w.Header().Set("Last-Modified", newest.UTC().Format(http.TimeFormat))
 	}
-	s.writeStatements(w, q.Attachments, buf.Bytes())
+	s.writeStatements(w, r, p, q.Attachments, buf.Bytes(), stmts)
 }
 
 // writeStatements answers a Statement or StatementResult: JSON, or with
-// attachments=true a multipart/mixed body whose first part is the JSON
+// attachments=true a multipart/mixed body whose first part is the JSON and
+// whose other parts are the attachment data of stmts, once per hash
 // (xAPI Communication §2.1.3, §1.5.2).
-func (s *Server) writeStatements(w http.ResponseWriter, attachments bool, body []byte) {
+func (s *Server) writeStatements(w http.ResponseWriter, r *http.Request, p governance.Principal, attachments bool, body []byte, stmts []*xapi.Statement) {
 	if !attachments {
 		writeBody(w, http.StatusOK, "application/json", body)
+		return
+	}
+	data, err := s.gate.Attachments(r.Context(), p, stmts)
+	if err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
@@ -198,31 +207,30 @@ func (s *Server) writeStatements(w http.ResponseWriter, attachments bool, body [
 	h.Set("Content-Type", "application/json")
 	part, _ := mw.CreatePart(h)
 	_, _ = part.Write(body)
-	_ = mw.Close()
-	writeBody(w, http.StatusOK, "multipart/mixed; boundary="+mw.Boundary(), buf.Bytes())
-}
-
-// requireAttachmentData refuses statements sent as application/json whose
-// attachments have no fileUrl: their data would have to travel as parts of
-// a multipart/mixed request (XAPI-00129, xAPI Communication §1.5.2).
-func requireAttachmentData(stmts []*xapi.Statement, op string) error {
-	for i, st := range stmts {
-		for j, a := range st.Attachments() {
-			if a.FileURL == "" {
-				return xapi.Errorf(xapi.Invalid, op, "statements[%d].attachments[%d]: has no fileUrl, so its data must be sent as a multipart/mixed part", i, j)
+	written := map[string]bool{}
+	for _, st := range stmts {
+		for _, a := range st.Attachments() {
+			d, ok := data[a.SHA2]
+			if !ok || written[a.SHA2] {
+				continue
 			}
+			written[a.SHA2] = true
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Type", a.ContentType)
+			h.Set("Content-Transfer-Encoding", "binary")
+			h.Set("X-Experience-API-Hash", a.SHA2)
+			part, _ := mw.CreatePart(h)
+			_, _ = part.Write(d)
 		}
 	}
-	return nil
+	_ = mw.Close()
+	writeBody(w, http.StatusOK, "multipart/mixed; boundary="+mw.Boundary(), buf.Bytes())
 }
 
 // readJSONBody reads a request body that must be application/json.
 func readJSONBody(r *http.Request, op string) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		if mt == "multipart/mixed" {
-			return nil, xapi.Errorf(xapi.Invalid, op, "Content-Type multipart/mixed (statements with attachment data) is not supported yet; send application/json")
-		}
 		return nil, xapi.Errorf(xapi.Invalid, op, "Content-Type must be application/json")
 	}
 	b, err := io.ReadAll(r.Body)

@@ -46,7 +46,7 @@ func BenchmarkPutStatements(b *testing.B) {
 			stmts[i] = benchStmt(b, n, n%1000)
 		}
 		b.StartTimer()
-		if err := db.PutStatements(ctx, stmts); err != nil {
+		if err := db.PutStatements(ctx, stmts, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -62,7 +62,7 @@ func BenchmarkPutStatementsParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := int(n.Add(1))
-			if err := db.PutStatements(ctx, []*xapi.Statement{benchStmt(b, i, i%1000)}); err != nil {
+			if err := db.PutStatements(ctx, []*xapi.Statement{benchStmt(b, i, i%1000)}, nil); err != nil {
 				b.Error(err)
 				return
 			}
@@ -81,7 +81,7 @@ func BenchmarkQueryByAgent(b *testing.B) {
 		for j := range stmts {
 			stmts[j] = benchStmt(b, i+j+1, (i+j)%agents)
 		}
-		if err := db.PutStatements(ctx, stmts); err != nil {
+		if err := db.PutStatements(ctx, stmts, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

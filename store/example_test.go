@@ -25,7 +25,7 @@ func ExampleDB_QueryStatements() {
 			panic(err)
 		}
 		s.Prepare(xapi.Prepare{Authority: xapi.Agent{Mbox: "mailto:lms@example.com"}, Version: xapi.V103})
-		if err := db.PutStatements(ctx, []*xapi.Statement{s}); err != nil {
+		if err := db.PutStatements(ctx, []*xapi.Statement{s}, nil); err != nil {
 			panic(err)
 		}
 	}

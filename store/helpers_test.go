@@ -173,7 +173,7 @@ func stmt(t testing.TB, s spec) *xapi.Statement {
 
 func put(t testing.TB, db *store.DB, stmts ...*xapi.Statement) {
 	t.Helper()
-	if err := db.PutStatements(context.Background(), stmts); err != nil {
+	if err := db.PutStatements(context.Background(), stmts, nil); err != nil {
 		t.Fatalf("PutStatements(%d statements) = %v", len(stmts), err)
 	}
 }

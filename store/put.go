@@ -33,7 +33,13 @@ type prep struct {
 // written. Voiding statements mark their target voided, stored or not. A batch
 // too large for one transaction is a TooLarge *xapi.Error. PutStatements
 // returns once the batch is durable (with Options.SyncWrites).
-func (db *DB) PutStatements(ctx context.Context, stmts []*xapi.Statement) error {
+//
+// atts holds attachment data by the lower-case hex SHA-2 of its bytes. Each
+// new statement's attachments whose hash is in atts are stored with it,
+// sealed under its subject with the statement id and hash as associated
+// data; data shared by several statements is stored once for each, so that
+// each person's copy goes with their key.
+func (db *DB) PutStatements(ctx context.Context, stmts []*xapi.Statement, atts map[string][]byte) error {
 	const op = "store.PutStatements"
 	if len(stmts) == 0 {
 		return nil
@@ -54,7 +60,7 @@ func (db *DB) PutStatements(ctx context.Context, stmts []*xapi.Statement) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b, wait, err := db.tryPut(ctx, stmts, pre)
+		b, wait, err := db.tryPut(ctx, stmts, pre, atts)
 		if err != nil {
 			return err
 		}
@@ -84,7 +90,7 @@ func (db *DB) PutStatements(ctx context.Context, stmts []*xapi.Statement) error 
 
 // tryPut plans and enqueues one attempt. It returns the enqueued batch, or a
 // channel to wait on before retrying, or an error.
-func (db *DB) tryPut(ctx context.Context, stmts []*xapi.Statement, pre []prep) (*batch, <-chan struct{}, error) {
+func (db *DB) tryPut(ctx context.Context, stmts []*xapi.Statement, pre []prep, atts map[string][]byte) (*batch, <-chan struct{}, error) {
 	db.mu.Lock()
 	start := db.gen
 	db.writers[start]++
@@ -128,7 +134,7 @@ func (db *DB) tryPut(ctx context.Context, stmts []*xapi.Statement, pre []prep) (
 	}
 
 	b := &batch{gen: db.gen + 1, ids: p.touched, done: make(chan struct{})}
-	if err := db.fill(ctx, txn, stmts, pre, p, b); err != nil {
+	if err := db.fill(ctx, txn, stmts, pre, atts, p, b); err != nil {
 		return nil, nil, err
 	}
 	db.gen++
@@ -275,7 +281,7 @@ func (p *plan) propagate(txn *badger.Txn, id string) error {
 }
 
 // fill assigns seq and stored, seals and writes the batch into txn. db.mu is held.
-func (db *DB) fill(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement, pre []prep, p *plan, b *batch) error {
+func (db *DB) fill(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement, pre []prep, atts map[string][]byte, p *plan, b *batch) error {
 	const op = "store.PutStatements"
 	set := func(k, v []byte) error {
 		if err := txn.Set(k, v); err != nil {
@@ -310,6 +316,19 @@ func (db *DB) fill(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 		}
 		if err := set(stmtKey(pr.id), encodeStmt(sealedSubject, sealedBody)); err != nil {
 			return err
+		}
+		for _, a := range s.Attachments() {
+			data, ok := atts[a.SHA2]
+			if !ok {
+				continue
+			}
+			sealed, err := db.sealer.Seal(ctx, pr.subject, attachKey(pr.id, a.SHA2), data)
+			if err != nil {
+				return internal(op, fmt.Errorf("store: seal attachment of %s: %w", pr.id, err))
+			}
+			if err := set(attachKey(pr.id, a.SHA2), sealed); err != nil {
+				return err
+			}
 		}
 		val := idxVal(ms, pr.id)
 		if err := set(seqKey(seq), val); err != nil {

@@ -51,7 +51,7 @@ func TestGetUnknown(t *testing.T) {
 
 func TestPutEmptyBatch(t *testing.T) {
 	db, _ := openMem(t)
-	if err := db.PutStatements(ctx, nil); err != nil {
+	if err := db.PutStatements(ctx, nil, nil); err != nil {
 		t.Errorf("PutStatements(nil) = %v, want nil", err)
 	}
 }
@@ -104,7 +104,7 @@ func TestDuplicateDifferentConflicts(t *testing.T) {
 			if len(tt.setup) > 0 {
 				put(t, db, tt.setup...)
 			}
-			err := db.PutStatements(ctx, tt.batch)
+			err := db.PutStatements(ctx, tt.batch, nil)
 			if kindOf(err) != xapi.Conflict || !strings.Contains(xapi.ErrorMessage(err), uuid(1)) {
 				t.Fatalf("PutStatements(conflicting batch) = %v, want a Conflict naming %s", err, uuid(1))
 			}
@@ -126,7 +126,7 @@ func TestAtomicBatchTooLarge(t *testing.T) {
 	for i := range 4000 {
 		batch = append(batch, stmt(t, spec{id: uuid(i + 1), activity: fmt.Sprintf("http://example.com/a%d", i), extra: big}))
 	}
-	err := db.PutStatements(ctx, batch)
+	err := db.PutStatements(ctx, batch, nil)
 	if kindOf(err) != xapi.TooLarge {
 		t.Fatalf("PutStatements(4000 large statements) = %v, want TooLarge", err)
 	}
@@ -542,10 +542,10 @@ func testConcurrentPuts(t *testing.T, db *store.DB, clk *clock) {
 					stmt(t, spec{id: uuid(n), verb: "http://example.com/verbs/a", refTarget: uuid(n + 1000)}),
 					stmt(t, spec{id: uuid(n + 1000), activity: "http://example.com/shared"}),
 				}
-				if err := db.PutStatements(ctx, batch); err != nil {
+				if err := db.PutStatements(ctx, batch, nil); err != nil {
 					errs <- err
 				}
-				if err := db.PutStatements(ctx, []*xapi.Statement{stmt(t, spec{id: uuid(9999), activity: "http://example.com/once"})}); err != nil {
+				if err := db.PutStatements(ctx, []*xapi.Statement{stmt(t, spec{id: uuid(9999), activity: "http://example.com/once"})}, nil); err != nil {
 					errs <- err
 				}
 			}
@@ -594,7 +594,7 @@ func TestConcurrentReferenceCycles(t *testing.T) {
 				n, next := round*100+w%ring, round*100+(w+1)%ring
 				s := stmt(t, spec{id: uuid(n), verb: verb(n), refTarget: uuid(next)})
 				<-start
-				if err := db.PutStatements(ctx, []*xapi.Statement{s}); err != nil {
+				if err := db.PutStatements(ctx, []*xapi.Statement{s}, nil); err != nil {
 					t.Errorf("PutStatements(%s) = %v", uuid(n), err)
 				}
 			})

@@ -114,7 +114,6 @@ func TestVoidTarget(t *testing.T) {
 	}{
 		{"voiding", with("verb", `{"id":"`+xapi.VerbVoided+`"}`, "object", ref), "8f87ccde-bb56-4c2e-ab83-44982ef22df0", "8f87ccde-bb56-4c2e-ab83-44982ef22df0", true, true},
 		{"ref_not_voiding", with("object", ref), "", "8f87ccde-bb56-4c2e-ab83-44982ef22df0", false, true},
-		{"voided_verb_on_activity", with("verb", `{"id":"`+xapi.VerbVoided+`"}`), "", "", false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -82,12 +82,10 @@ func idsStatement(m map[string]any) {
 	}
 }
 
+// idsActivity keeps only an Activity's id (XAPI-00171); objectType
+// "Activity" is the default and no identifier.
 func idsActivity(a map[string]any) map[string]any {
-	out := map[string]any{"id": a["id"]}
-	if ot, ok := a["objectType"]; ok {
-		out["objectType"] = ot
-	}
-	return out
+	return map[string]any{"id": a["id"]}
 }
 
 func idsAgent(v any) any {

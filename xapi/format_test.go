@@ -24,7 +24,7 @@ func TestFormat(t *testing.T) {
 		{"exact", xapi.FormatExact, nil, marshal(t, s)},
 		{"XAPI-00169_ids", xapi.FormatIDs, nil,
 			`{"actor":{"member":[{"mbox":"mailto:pat@example.com"}],"objectType":"Group"},` +
-				`"context":{"contextActivities":{"parent":[{"id":"http://example.com/p","objectType":"Activity"}]},"instructor":{"account":{"homePage":"http://example.com","name":"jo"}},"team":{"mbox":"mailto:t@example.com","objectType":"Group"}},` +
+				`"context":{"contextActivities":{"parent":[{"id":"http://example.com/p"}]},"instructor":{"account":{"homePage":"http://example.com","name":"jo"}},"team":{"mbox":"mailto:t@example.com","objectType":"Group"}},` +
 				`"object":{"id":"http://example.com/q"},"result":{"score":{"raw":1.50}},"verb":{"id":"http://example.com/v"}}`},
 		{"XAPI-00172_canonical_fr", xapi.FormatCanonical, []string{"fr-CA", "en"},
 			`{"actor":{"member":[{"mbox":"mailto:pat@example.com","name":"Pat"}],"name":"G","objectType":"Group"},` +

@@ -222,6 +222,10 @@ func (c *checker) statement(v any, path string, sub bool) error {
 	if err != nil {
 		return err
 	}
+	// XAPI-00017/00020: a voiding statement's object is a StatementRef.
+	if str(obj(m["verb"])["id"]) == VerbVoided && str(obj(m["object"])["objectType"]) != "StatementRef" {
+		return c.fail(join(join(path, "object"), "objectType"), "a voiding statement (verb %s) must have a StatementRef object", VerbVoided)
+	}
 	if r, ok := m["result"]; ok {
 		if err := c.result(r, join(path, "result")); err != nil {
 			return err
@@ -461,6 +465,13 @@ func (c *checker) authority(v any, path string) error {
 	}
 	m := v.(map[string]any)
 	if m["objectType"] == "Group" {
+		// XAPI-00024/00100: a Group authority is the OAuth pair
+		// {application, user}: an Anonymous Group of exactly two Agents.
+		for _, k := range []string{"mbox", "mbox_sha1sum", "openid", "account"} {
+			if _, ok := m[k]; ok {
+				return c.fail(join(path, k), "a Group authority must be an Anonymous Group (3-legged OAuth), without an identifier")
+			}
+		}
 		if members, _ := m["member"].([]any); len(members) != 2 {
 			return c.fail(path, "a Group authority must have exactly two Agent members (3-legged OAuth)")
 		}

@@ -443,6 +443,8 @@ func TestAuthority(t *testing.T) {
 		both("XAPI-00098_oauth_group_of_two_accepted", with("authority", `{"objectType":"Group","member":[{"account":{"homePage":"http://example.com/xAPI/OAuth/Token","name":"oauth_consumer_x75db"}},{"mbox":"mailto:bob@example.com"}]}`), true),
 		both("XAPI-00100_group_of_one_rejected", with("authority", `{"objectType":"Group","member":[{"mbox":"mailto:bob@example.com"}]}`), false),
 		both("XAPI-00100_group_of_three_rejected", with("authority", `{"objectType":"Group","member":[{"mbox":"mailto:a@example.com"},{"mbox":"mailto:b@example.com"},{"mbox":"mailto:c@example.com"}]}`), false),
+		both("XAPI-00100_identified_group_of_two_rejected", with("authority", `{"objectType":"Group","mbox":"mailto:g@example.com","member":[{"mbox":"mailto:a@example.com"},{"mbox":"mailto:b@example.com"}]}`), false),
+		both("XAPI-00017_voiding_with_activity_object_rejected", with("verb", `{"id":"http://adlnet.gov/expapi/verbs/voided"}`), false),
 		both("XAPI-00100_identified_group_without_members_rejected", with("authority", `{"objectType":"Group","mbox":"mailto:g@example.com"}`), false),
 	})
 }

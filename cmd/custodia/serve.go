@@ -20,6 +20,7 @@ import (
 	"custodia/policies"
 	"custodia/server"
 	"custodia/store"
+	"custodia/xapi"
 )
 
 // serveConfig is the configuration of `custodia serve`.
@@ -28,6 +29,7 @@ type serveConfig struct {
 	Data        string
 	RootKeyFile string
 	LogLevel    string
+	XAPIDefault string
 	AdminKey    string
 	AdminSecret string
 }
@@ -45,6 +47,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.Addr, "addr", env("CUSTODIA_ADDR", "127.0.0.1:8080"), "listen address (env CUSTODIA_ADDR); port 0 picks a free one")
 	fs.StringVar(&c.Data, "data", env("CUSTODIA_DATA", "./custodia-data"), "data directory (env CUSTODIA_DATA)")
 	fs.StringVar(&c.RootKeyFile, "root-key-file", env("CUSTODIA_ROOT_KEY_FILE", ""), "age root identity file (env CUSTODIA_ROOT_KEY_FILE; default <data>/root.agekey, generated 0600)")
+	fs.StringVar(&c.XAPIDefault, "xapi-default-version", env("CUSTODIA_XAPI_DEFAULT_VERSION", "2.0.0"), "version named in X-Experience-API-Version when a request names none we speak: 1.0.3 or 2.0.0 (env CUSTODIA_XAPI_DEFAULT_VERSION)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CUSTODIA_LOG_LEVEL", "info"), "debug, info, warn or error (env CUSTODIA_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
@@ -72,6 +75,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, usageError{fmt.Sprintf("serve: --addr %q: %v", c.Addr, err)}
+	}
+	if c.XAPIDefault != string(xapi.V103) && c.XAPIDefault != string(xapi.V200) {
+		return c, usageError{fmt.Sprintf("serve: --xapi-default-version %q: want 1.0.3 or 2.0.0", c.XAPIDefault)}
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, usageError{err.Error()}
@@ -150,7 +156,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	srv := &http.Server{
-		Handler:           server.NewServer(server.Config{Gate: gate, Logger: logger}),
+		Handler:           server.NewServer(server.Config{Gate: gate, Logger: logger, DefaultVersion: xapi.Version(cfg.XAPIDefault)}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,

@@ -23,6 +23,7 @@ type MemStore struct {
 	mu      sync.Mutex
 	stmts   []*xapi.Statement
 	records map[string][]byte
+	atts    map[string][]byte // by statement id + "/" + sha2
 	now     time.Time
 }
 
@@ -32,10 +33,18 @@ func NewMemStore() *MemStore {
 }
 
 // PutStatements implements governance.StatementStore.
-func (f *MemStore) PutStatements(ctx context.Context, stmts []*xapi.Statement) error {
+func (f *MemStore) PutStatements(ctx context.Context, stmts []*xapi.Statement, atts map[string][]byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.atts == nil {
+		f.atts = map[string][]byte{}
+	}
 	for _, s := range stmts {
+		for _, a := range s.Attachments() {
+			if data, ok := atts[a.SHA2]; ok {
+				f.atts[s.ID()+"/"+a.SHA2] = data
+			}
+		}
 		f.now = f.now.Add(time.Millisecond)
 		s.SetStored(f.now)
 		f.stmts = append(f.stmts, s)
@@ -75,6 +84,17 @@ func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after stri
 
 // ConsistentThrough implements governance.StatementStore.
 func (f *MemStore) ConsistentThrough() time.Time { return f.now }
+
+// Attachment implements governance.StatementStore.
+func (f *MemStore) Attachment(ctx context.Context, id, sha2 string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, ok := f.atts[id+"/"+sha2]
+	if !ok {
+		return nil, &xapi.Error{Kind: xapi.NotFound, Op: "governancetest", Msg: "no attachment data"}
+	}
+	return data, nil
+}
 
 // PutRecord implements governance.RecordStore.
 func (f *MemStore) PutRecord(ctx context.Context, kind, key string, value []byte) error {
