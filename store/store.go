@@ -208,7 +208,7 @@ func factsKey(id string) []byte { return []byte(prefixFacts + id) }
 
 // attachKey names the attachment data with hash sha2 of statement id.
 func attachKey(id, sha2 string) []byte { return []byte(prefixAttach + id + "/" + sha2) }
-func voidKey(id string) []byte  { return []byte(prefixVoid + id) }
+func voidKey(id string) []byte         { return []byte(prefixVoid + id) }
 
 func refPrefix(target string) []byte { return []byte(prefixRef + target + "\x00") }
 
