@@ -27,9 +27,10 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 		verb     = "http://example.org/verbs/secret-verb-c3d4"
 		reg      = "9a8b7c6d-1234-4abc-9def-0123456789ab"
 		record   = "RECORD-SECRET-5e6f"
+		defName  = "DEFINITION-SECRET-8a7b"
 	)
 	s := prepared(t, `{"id":"`+uuid(1)+`","actor":{"mbox":"`+mbox+`","name":"Secret Learner"},
-		"verb":{"id":"`+verb+`"},"object":{"id":"`+activity+`"},
+		"verb":{"id":"`+verb+`"},"object":{"id":"`+activity+`","definition":{"name":{"en":"`+defName+`"}}},
 		"context":{"registration":"`+reg+`"},"result":{"response":"`+marker+`"}}`)
 	ref := stmt(t, spec{id: uuid(2), mbox: mbox, refTarget: uuid(1)})
 	put(t, db, s, ref)
@@ -37,6 +38,9 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The store must still answer from what it wrote.
+	if defs, err := db.Activities(ctx, []string{activity}); err != nil || !defs[activity].HasDefinition() {
+		t.Fatalf("Activities(%s) = %v, %v; want its canonical definition", activity, defs, err)
+	}
 	if got := queryAll(t, db, xapi.Query{Agent: &xapi.Agent{Mbox: mbox}, Activity: activity}, 10); len(got) != 2 {
 		t.Fatalf("QueryStatements(agent, activity) = %v, want 2 statements", got)
 	}
@@ -44,7 +48,7 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	secrets := []string{marker, mbox, "secret.learner@example.org", "Secret Learner", activity, verb, reg, record}
+	secrets := []string{marker, mbox, "secret.learner@example.org", "Secret Learner", activity, verb, reg, record, defName}
 	files := 0
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -22,6 +22,9 @@
 //     and key of system records, which are opaque and non-personal by contract.
 //   - System records are sealed under the subject "" with "x/<kind>/<key>" as
 //     associated data.
+//   - Canonical Activity definitions, merged from the statements' definitions
+//     as they are stored, are sealed under the subject "" with their key as
+//     associated data, and keyed by a blind hash of the activity id.
 //
 // # Key layout
 //
@@ -32,6 +35,7 @@
 //	v/<target id>                   id of a voiding statement naming the target
 //	r/<target id>\x00<referrer id>  reverse StatementRef index
 //	x/<kind>/<key>                  a sealed system record
+//	c/<blind activity id>           a sealed canonical Activity definition (activities.go)
 //
 // seq is a big-endian uint64 assigned once per stored statement; stored is
 // non-decreasing in seq order, so seq order is stored order and since/until

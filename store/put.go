@@ -19,6 +19,7 @@ type prep struct {
 	target  string // StatementRef target, or ""
 	voiding bool
 	own     factSet
+	defs    []canonDef // Activity definitions to merge into the canonical copies
 }
 
 // PutStatements stores a batch atomically. Each statement must be prepared
@@ -54,6 +55,7 @@ func (db *DB) PutStatements(ctx context.Context, stmts []*xapi.Statement, atts m
 		p.target, _ = s.RefTarget()
 		_, p.voiding = s.VoidTarget()
 		p.own = blindFacts(db.sealer, id, s.Facts())
+		p.defs = canonDefs(db.sealer, s)
 		pre[i] = p
 	}
 	for {
@@ -227,6 +229,9 @@ func (db *DB) plan(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 		if err := p.propagate(txn, pr.id); err != nil {
 			return nil, err
 		}
+		for _, d := range pr.defs {
+			p.touch(string(d.key)) // a batch writing the same canonical copy is waited for
+		}
 	}
 	return p, nil
 }
@@ -344,6 +349,9 @@ func (db *DB) fill(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 				return err
 			}
 		}
+	}
+	if err := db.mergeDefinitions(ctx, txn, pre, p.newIdx, set); err != nil {
+		return err
 	}
 	// Fact records and index entries, after every chain is final.
 	for _, i := range p.newIdx {

@@ -201,6 +201,7 @@ const (
 	prefixRef    = "r/"
 	prefixRecord = "x/"
 	prefixAttach = "a/"
+	prefixCanon  = "c/" // canonical Activity definitions; see activities.go
 )
 
 func stmtKey(id string) []byte  { return []byte(prefixStmt + id) }
