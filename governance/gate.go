@@ -73,6 +73,7 @@ type GateConfig struct {
 	Engine        *Engine
 	Statements    StatementStore
 	Records       RecordStore
+	Activities    ActivityStore // canonical Activity definitions (activities.go)
 	Auditor       Auditor
 	Pseudonymizer Pseudonymizer
 	// AuthorityHomePage is the account homePage of the authority set on

@@ -94,3 +94,41 @@ allow contains "a person may read statements about themself" if {
 	some a in input.resource.about
 	a in identities
 }
+
+# --- Activities and Agents resources -----------------------------------------
+
+# Reading the canonical definition of an Activity (GET /activities, and
+# format=canonical on statement reads). Definitions describe activities, not
+# people: whoever may read statements may read them.
+define_scope if {
+	some s in {"all", "all/read", "statements/read", "define"}
+	s in scopes
+}
+
+allow contains "an activity provider with a read or define scope may read activity definitions" if {
+	input.action == "activities.read"
+	"client" in roles
+	define_scope
+}
+
+allow contains "a person may read the definitions of activities" if {
+	input.action == "activities.read"
+	read_own
+}
+
+# Reading the Person object of an agent (GET /agents): the identifiers known
+# for someone are personal data.
+allow contains "an activity provider with a read or define scope may read agents" if {
+	input.action == "agents.read"
+	"client" in roles
+	define_scope
+}
+
+allow contains "a person may read their own agent" if {
+	input.action == "agents.read"
+	read_own
+	count(input.resource.about) > 0
+	every a in input.resource.about {
+		a in identities
+	}
+}

@@ -87,3 +87,45 @@ test_deny_unknown_role if {
 	p := {"id": "k-x", "roles": ["auditor"], "scopes": [], "identities": []}
 	not authz.decision.allow with input as {"principal": p, "action": "statements.read", "resource": about_bob}
 }
+
+activity := {"kind": "activity"}
+
+agent_alice := {"kind": "agent", "about": [alice]}
+
+agent_bob := {"kind": "agent", "about": [bob]}
+
+test_allow_admin_reads_activities_and_agents if {
+	authz.decision.allow with input as {"principal": admin, "action": "activities.read", "resource": activity}
+	authz.decision.allow with input as {"principal": admin, "action": "agents.read", "resource": agent_bob}
+}
+
+test_allow_client_with_read_or_define_scope_reads_activities_and_agents if {
+	authz.decision.allow with input as {"principal": reader, "action": "activities.read", "resource": activity}
+	authz.decision.allow with input as {"principal": reader, "action": "agents.read", "resource": agent_bob}
+	definer := object.union(client, {"scopes": ["define"]})
+	authz.decision.allow with input as {"principal": definer, "action": "activities.read", "resource": activity}
+	authz.decision.allow with input as {"principal": definer, "action": "agents.read", "resource": agent_bob}
+}
+
+test_deny_client_without_read_scope_activities_and_agents if {
+	not authz.decision.allow with input as {"principal": client, "action": "activities.read", "resource": activity}
+	d := authz.decision with input as {"principal": client, "action": "agents.read", "resource": agent_bob}
+	not d.allow
+	d.reasons == ["no rule permits agents.read for this principal"]
+}
+
+test_allow_learner_reads_activities_and_own_agent if {
+	authz.decision.allow with input as {"principal": learner_alice, "action": "activities.read", "resource": activity}
+	authz.decision.allow with input as {"principal": learner_alice, "action": "agents.read", "resource": agent_alice}
+}
+
+test_deny_learner_reads_other_agent if {
+	not authz.decision.allow with input as {"principal": learner_alice, "action": "agents.read", "resource": agent_bob}
+	not authz.decision.allow with input as {"principal": learner_alice, "action": "agents.read", "resource": {"kind": "agent", "about": []}}
+}
+
+test_deny_auditor_activities_and_agents if {
+	p := {"id": "k-x", "roles": ["auditor"], "scopes": ["all"], "identities": []}
+	not authz.decision.allow with input as {"principal": p, "action": "activities.read", "resource": activity}
+	not authz.decision.allow with input as {"principal": p, "action": "agents.read", "resource": agent_bob}
+}

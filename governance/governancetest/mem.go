@@ -16,14 +16,15 @@ import (
 	"custodia/xapi"
 )
 
-// MemStore is an in-memory governance.StatementStore and RecordStore. It
-// ignores query filters and paging: it serves tests of deciding, not of
-// filtering by parameter (package store has those).
+// MemStore is an in-memory governance.StatementStore, RecordStore and
+// ActivityStore. It ignores query filters and paging: it serves tests of
+// deciding, not of filtering by parameter (package store has those).
 type MemStore struct {
 	mu      sync.Mutex
 	stmts   []*xapi.Statement
 	records map[string][]byte
 	atts    map[string][]byte // by statement id + "/" + sha2
+	acts    map[string]xapi.Activity
 	now     time.Time
 }
 
@@ -45,6 +46,7 @@ func (f *MemStore) PutStatements(ctx context.Context, stmts []*xapi.Statement, a
 				f.atts[s.ID()+"/"+a.SHA2] = data
 			}
 		}
+		f.mergeDefinitions(s)
 		f.now = f.now.Add(time.Millisecond)
 		s.SetStored(f.now)
 		f.stmts = append(f.stmts, s)
@@ -80,6 +82,36 @@ func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after stri
 		}
 	}
 	return out, "", nil
+}
+
+// mergeDefinitions merges the Activity definitions of s into the canonical
+// copies, as store.DB does. f.mu is held.
+func (f *MemStore) mergeDefinitions(s *xapi.Statement) {
+	if f.acts == nil {
+		f.acts = map[string]xapi.Activity{}
+	}
+	for _, a := range s.Activities() {
+		if a.HasDefinition() {
+			old, ok := f.acts[a.ID]
+			if !ok {
+				old = xapi.Activity{ID: a.ID}
+			}
+			f.acts[a.ID] = old.Merge(a)
+		}
+	}
+}
+
+// Activities implements governance.ActivityStore.
+func (f *MemStore) Activities(ctx context.Context, ids []string) (map[string]xapi.Activity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]xapi.Activity{}
+	for _, id := range ids {
+		if a, ok := f.acts[id]; ok {
+			out[id] = a
+		}
+	}
+	return out, nil
 }
 
 // ConsistentThrough implements governance.StatementStore.
