@@ -140,7 +140,13 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 			writeError(w, r, err)
 			return
 		}
-		b, err := st.Format(q.Format, langs)
+		shown, err := s.canonical(r, p, q.Format, []*xapi.Statement{st})
+		if err != nil {
+			s.logInternal(r, err)
+			writeError(w, r, err)
+			return
+		}
+		b, err := shown[0].Format(q.Format, langs)
 		if err != nil {
 			s.logInternal(r, err)
 			writeError(w, r, err)
@@ -156,10 +162,16 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 		writeError(w, r, err)
 		return
 	}
+	shown, err := s.canonical(r, p, q.Format, stmts)
+	if err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
 	var buf bytes.Buffer
 	buf.WriteString(`{"statements":[`)
 	var newest time.Time
-	for i, st := range stmts {
+	for i, st := range shown {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
@@ -184,6 +196,24 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 		w.Header().Set("Last-Modified", newest.UTC().Format(http.TimeFormat))
 	}
 	s.writeStatements(w, r, p, q.Attachments, buf.Bytes(), stmts)
+}
+
+// canonical returns stmts as format f shows them: for format=canonical,
+// copies whose Activities carry the LRS's canonical definitions, read
+// through the gate (xAPI Communication §2.1.3); otherwise stmts.
+func (s *Server) canonical(r *http.Request, p governance.Principal, f xapi.Format, stmts []*xapi.Statement) ([]*xapi.Statement, error) {
+	if f != xapi.FormatCanonical || len(stmts) == 0 {
+		return stmts, nil
+	}
+	defs, err := s.gate.Definitions(r.Context(), p, stmts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*xapi.Statement, len(stmts))
+	for i, st := range stmts {
+		out[i] = st.WithDefinitions(defs)
+	}
+	return out, nil
 }
 
 // writeStatements answers a Statement or StatementResult: JSON, or with
