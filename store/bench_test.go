@@ -108,3 +108,25 @@ func BenchmarkQueryByAgent(b *testing.B) {
 	}
 	b.ReportMetric(float64(returned)/b.Elapsed().Seconds(), "stmts/s")
 }
+
+// BenchmarkPutDefinedParallel stores batches of 20 statements whose object
+// Activities (300 ids) carry definitions, from 8 concurrent writers.
+func BenchmarkPutDefinedParallel(b *testing.B) {
+	db := openBenchDisk(b)
+	var n atomic.Int64
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			stmts := make([]*xapi.Statement, 20)
+			for i := range stmts {
+				k := int(n.Add(1))
+				stmts[i] = defined(b, uuid(k), fmt.Sprintf("http://example.com/q/%d", k*7919%300), fmt.Sprintf(`{"name":{"en-US":"Question %d"},"interactionType":"choice","choices":[{"id":"a"},{"id":"b"}]}`, k%300))
+			}
+			if err := db.PutStatements(ctx, stmts, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(n.Load())/b.Elapsed().Seconds(), "stmts/s")
+}
