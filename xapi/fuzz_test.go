@@ -68,5 +68,23 @@ func FuzzParseStatement(f *testing.F) {
 			}
 		}
 		_ = s2.Facts()
+		// Merging the statement's definitions into canonical copies and
+		// substituting them keeps a valid statement, Equal to the original.
+		canon := map[string]xapi.Activity{}
+		for _, a := range s2.Activities() {
+			c, ok := canon[a.ID]
+			if !ok {
+				c = xapi.Activity{ID: a.ID}
+			}
+			canon[a.ID] = c.Merge(a)
+		}
+		b3, err := s2.WithDefinitions(canon).MarshalJSON()
+		if err != nil {
+			t.Fatalf("MarshalJSON(WithDefinitions) = %v", err)
+		}
+		s3, err := xapi.ParseStatement(b3, v)
+		if err != nil || !s3.Equal(s2) {
+			t.Fatalf("WithDefinitions gave %s: %v (Equal %v)", b3, err, err == nil && s3.Equal(s2))
+		}
 	})
 }
