@@ -200,3 +200,25 @@ func TestRelatedQueriesReadOnlyMatches(t *testing.T) {
 		t.Errorf("query(agent=instructor) = %d statements, want 0", len(got))
 	}
 }
+
+// TestRelatedAgentsContextAgents checks the 2.0 rule that contextAgents and
+// contextGroups (members included) count for related_agents, not for agent.
+func TestRelatedAgentsContextAgents(t *testing.T) {
+	db, _ := openMem(t)
+	s, err := xapi.ParseStatement([]byte(`{"id":"`+uuid(1)+`","actor":{"mbox":"mailto:learner@example.com"},"verb":{"id":"http://example.com/v"},"object":{"id":"http://example.com/a"},
+		"context":{"contextAgents":[{"objectType":"contextAgent","agent":{"mbox":"mailto:coach@example.com"}}],
+			"contextGroups":[{"objectType":"contextGroup","group":{"objectType":"Group","member":[{"mbox":"mailto:peer@example.com"}]}}]}}`), xapi.V200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Prepare(xapi.Prepare{Authority: authority, Version: xapi.V200})
+	put(t, db, s)
+	for _, mbox := range []string{"mailto:coach@example.com", "mailto:peer@example.com"} {
+		if got := queryAll(t, db, xapi.Query{Agent: &xapi.Agent{Mbox: mbox}, RelatedAgents: true}, 10); len(got) != 1 {
+			t.Errorf("query(related_agents, %s) = %v, want the statement", mbox, got)
+		}
+		if got := queryAll(t, db, xapi.Query{Agent: &xapi.Agent{Mbox: mbox}}, 10); len(got) != 0 {
+			t.Errorf("query(agent, %s) = %v, want none", mbox, got)
+		}
+	}
+}
