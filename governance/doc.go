@@ -12,6 +12,10 @@
 //     written. If the audit entry cannot be written the access is refused:
 //     no audit, no access.
 //
+// The canonical Activity definitions (ActivityStore) and the Person objects
+// of the Agents resource are read through the Gate as well, under the
+// actions activities.read and agents.read.
+//
 // The server is handed only the Gate. Principals come from Authenticate,
 // which checks Basic credentials kept (sealed) in the store's system records.
 //

@@ -3,8 +3,10 @@
 // Communication §2.1.3 and §3.3) and xAPI 2.0 (IEEE 9274.1.1, §4.2), the
 // comparison rules of Data §2.3.1, the exact/ids/canonical formats, the
 // identifiers a statement is found by, the GET /statements query parameters,
-// the X-Experience-API-Version header, and the typed errors every Custodia
-// package returns to clients.
+// the X-Experience-API-Version header, the Activity and Person objects of the
+// Activities and Agents resources with the merge rule of canonical Activity
+// definitions (activity.go), and the typed errors every Custodia package
+// returns to clients.
 //
 // Parsing decodes a body with json.Decoder.UseNumber into a generic tree and
 // validates that tree by hand, rule by rule: keys are matched
