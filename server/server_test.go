@@ -20,7 +20,7 @@ type testServer struct {
 	key, secret string // the admin credential
 }
 
-func newTestServer(t *testing.T, maxBody int64) *testServer {
+func newTestServer(t testing.TB, maxBody int64) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	eng, err := governance.NewEngine(ctx, policies.FS)
@@ -39,7 +39,7 @@ func newTestServer(t *testing.T, maxBody int64) *testServer {
 }
 
 // do sends a request as the admin unless auth is "none" or "key:secret".
-func (ts *testServer) do(t *testing.T, method, target, body string, hdr map[string]string) *httptest.ResponseRecorder {
+func (ts *testServer) do(t testing.TB, method, target, body string, hdr map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
 	r.Header.Set("X-Experience-API-Version", "1.0.3")
