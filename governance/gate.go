@@ -381,16 +381,22 @@ func describeQuery(q xapi.Query) []string {
 }
 
 // authority is the Agent recorded as a statement's authority for p
-// (xAPI Data §2.4.9: with Basic auth, the credential's user).
+// (xAPI Data §2.4.9: with Basic auth, the credential's user). The account
+// name is the principal's pseudonym, as in the audit log, not the Basic
+// key: anyone who may read a statement sees its authority.
 func (g *Gate) authority(p Principal) xapi.Agent {
-	return xapi.Agent{ObjectType: "Agent", Name: p.Name, Account: &xapi.Account{HomePage: g.cfg.AuthorityHomePage, Name: p.ID}}
+	return xapi.Agent{ObjectType: "Agent", Name: p.Name, Account: &xapi.Account{HomePage: g.cfg.AuthorityHomePage, Name: g.principalPseudonym(p)}}
+}
+
+func (g *Gate) principalPseudonym(p Principal) string {
+	return g.cfg.Pseudonymizer.Pseudonym("principal:" + p.ID)
 }
 
 func (g *Gate) entry(ctx context.Context, p Principal, action string, resources []string, revision string) AuditEntry {
 	return AuditEntry{
 		Time:           g.cfg.Now().UTC(),
 		RequestID:      RequestID(ctx),
-		Principal:      g.cfg.Pseudonymizer.Pseudonym("principal:" + p.ID),
+		Principal:      g.principalPseudonym(p),
 		Roles:          p.Roles,
 		Purpose:        p.Purpose,
 		Action:         action,
