@@ -93,3 +93,9 @@ func TestAlternateRequestSyntax(t *testing.T) {
 		t.Errorf("%d statements stored after rejected requests, want %d", n, before)
 	}
 }
+
+func TestAlternateSyntaxBodyLimit(t *testing.T) {
+	ts := newTestServer(t, 64)
+	w := ts.do(t, "POST", "/xapi/statements?method=POST", form("content", stmt), map[string]string{"Content-Type": formType})
+	wantError(t, w, 413, "size limit")
+}
