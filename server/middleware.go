@@ -103,11 +103,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 func (s *Server) versionHeader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/xapi/") {
-			v, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
-			if err != nil {
-				v = s.defVer
-			}
-			w.Header().Set(headerVersion, string(v))
+			w.Header().Set(headerVersion, string(s.responseVersion(r.Header.Get(headerVersion))))
 		}
 		if r.URL.Path == "/xapi/statements" {
 			// On every statements response, errors included (XAPI-00153).
@@ -115,6 +111,17 @@ func (s *Server) versionHeader(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// responseVersion reports the version to name in X-Experience-API-Version
+// on the answer to a request whose version header is h: the latest patch of
+// the version h names, or the configured default when h names none we speak.
+func (s *Server) responseVersion(h string) xapi.Version {
+	v, err := xapi.ParseVersionHeader(h)
+	if err != nil {
+		return s.defVer
+	}
+	return v
 }
 
 // xapiVersion requires a supported X-Experience-API-Version on the xAPI

@@ -22,6 +22,12 @@ type testServer struct {
 
 func newTestServer(t testing.TB, maxBody int64) *testServer {
 	t.Helper()
+	return newTestServerConfig(t, server.Config{MaxBodyBytes: maxBody})
+}
+
+// newTestServerConfig is newTestServer with cfg (its Gate is set here).
+func newTestServerConfig(t testing.TB, cfg server.Config) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	eng, err := governance.NewEngine(ctx, policies.FS)
 	if err != nil {
@@ -35,7 +41,8 @@ func newTestServer(t testing.TB, maxBody int64) *testServer {
 	if _, _, err := gate.Bootstrap(ctx, "admin", "admin-secret"); err != nil {
 		t.Fatal(err)
 	}
-	return &testServer{h: server.NewServer(server.Config{Gate: gate, MaxBodyBytes: maxBody}), store: st, key: "admin", secret: "admin-secret"}
+	cfg.Gate = gate
+	return &testServer{h: server.NewServer(cfg), store: st, key: "admin", secret: "admin-secret"}
 }
 
 // do sends a request as the admin unless auth is "none" or "key:secret".

@@ -73,6 +73,9 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 		return
 	}
 	atts, err := matchAttachments([]*xapi.Statement{st}, body.parts, op)
+	if err == nil {
+		err = checkSignatures([]*xapi.Statement{st}, atts, versionOf(r), op)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -94,10 +97,6 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	const op = "server.PostStatements"
 	if r.URL.RawQuery != "" {
-		if _, ok := r.URL.Query()["method"]; ok {
-			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "the alternate request syntax (method parameter) is not supported"))
-			return
-		}
 		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "POST /statements takes no query parameters"))
 		return
 	}
@@ -116,6 +115,9 @@ func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p 
 		return
 	}
 	atts, err := matchAttachments(stmts, body.parts, op)
+	if err == nil {
+		err = checkSignatures(stmts, atts, versionOf(r), op)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
