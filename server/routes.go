@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"custodia/xapi"
+)
 
 // routes lists every route of the server.
 func (s *Server) routes() {
@@ -22,6 +26,20 @@ func (s *Server) routes() {
 	x.Handle("/statements", s.consistentThrough(s.authed(s.handleStatementsPut))).Methods(http.MethodPut)
 	x.Handle("/statements", s.consistentThrough(s.authed(s.handleStatementsPost))).Methods(http.MethodPost)
 	x.Handle("/statements", s.consistentThrough(s.authed(s.handleStatementsGet))).Methods(http.MethodGet, http.MethodHead)
+	for _, doc := range []struct {
+		path string
+		kind xapi.DocumentKind
+	}{
+		{"/activities/state", xapi.StateDocument},
+		{"/activities/profile", xapi.ActivityProfileDocument},
+		{"/agents/profile", xapi.AgentProfileDocument},
+	} {
+		path, kind := doc.path, doc.kind
+		x.Handle(path, s.authed(s.handleDocumentGet(kind))).Methods(http.MethodGet, http.MethodHead)
+		x.Handle(path, s.authed(s.handleDocumentPut(kind))).Methods(http.MethodPut)
+		x.Handle(path, s.authed(s.handleDocumentPost(kind))).Methods(http.MethodPost)
+		x.Handle(path, s.authed(s.handleDocumentDelete(kind))).Methods(http.MethodDelete)
+	}
 
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.NotFoundHandler = r.NotFoundHandler
