@@ -19,6 +19,9 @@ import (
 // with Last-Modified the newest update among them.
 func (s *Server) handleDocumentGet(kind xapi.DocumentKind) func(http.ResponseWriter, *http.Request, governance.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+		if r.Method == http.MethodHead {
+			w = headWriter{w}
+		}
 		d, err := xapi.ParseDocumentParams(kind, r.Method, r.URL.Query(), versionOf(r))
 		if err != nil {
 			writeError(w, r, err)
@@ -169,3 +172,9 @@ func (s *Server) answerDocumentWrite(w http.ResponseWriter, r *http.Request, sto
 	w.Header().Set("ETag", stored.ETag)
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// headWriter answers a HEAD request: the headers of the GET, Content-Length
+// included, and no body (xAPI Communication §1.1, XAPI-00125).
+type headWriter struct{ http.ResponseWriter }
+
+func (h headWriter) Write(b []byte) (int, error) { return len(b), nil }

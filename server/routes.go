@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 
+	"github.com/gorilla/mux"
+
 	"custodia/xapi"
 )
 
@@ -10,6 +12,10 @@ import (
 func (s *Server) routes() {
 	r := s.router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.servesOtherMethod(r) {
+			writeError(w, r, errMethodNotAllowed)
+			return
+		}
 		writeError(w, r, errNotFoundRoute)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -47,4 +53,24 @@ func (s *Server) routes() {
 	api.Handle("/credentials", s.authed(s.handleCredentialsCreate)).Methods(http.MethodPost)
 	api.Handle("/credentials", s.authed(s.handleCredentialsList)).Methods(http.MethodGet, http.MethodHead)
 	api.Handle("/credentials/{key}", s.authed(s.handleCredentialsRevoke)).Methods(http.MethodDelete)
+}
+
+// servesOtherMethod reports whether a route serves the path of req with
+// another method, so that the answer is 405, not 404. gorilla/mux v1.8.1
+// detects this itself only when no later route of the same subrouter
+// follows the mismatched one: the later route's shared path-prefix matcher
+// clears the mismatch.
+func (s *Server) servesOtherMethod(req *http.Request) bool {
+	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete} {
+		if m == req.Method {
+			continue
+		}
+		c := req.Clone(req.Context())
+		c.Method = m
+		var rm mux.RouteMatch
+		if s.router.Match(c, &rm) && rm.MatchErr == nil {
+			return true
+		}
+	}
+	return false
 }

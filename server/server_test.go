@@ -29,7 +29,7 @@ func newTestServer(t *testing.T, maxBody int64) *testServer {
 	}
 	st := governancetest.NewMemStore()
 	gate := governance.NewGate(governance.GateConfig{
-		Engine: eng, Statements: st, Records: st, Auditor: &governancetest.MemAuditor{},
+		Engine: eng, Statements: st, Records: st, Documents: st, Auditor: &governancetest.MemAuditor{},
 		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
 	})
 	if _, _, err := gate.Bootstrap(ctx, "admin", "admin-secret"); err != nil {
