@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"custodia/xapi"
@@ -73,7 +74,7 @@ func TestStateResource(t *testing.T) {
 			t.Errorf("merged = %s", w.Body)
 		}
 	})
-	t.Run("XAPI-00229 post of non-JSON onto JSON is rejected and changes nothing", func(t *testing.T) {
+	t.Run("XAPI-00229 XAPI-00182 post of non-JSON onto JSON is rejected and changes nothing", func(t *testing.T) {
 		u := stateURL("stateId", "s-229")
 		wantStatus(t, ts.do(t, "POST", u, `{"a":1}`, nil), 204, "POST")
 		wantError(t, ts.do(t, "POST", u, "abcdefg", map[string]string{"Content-Type": "not/json"}), 400, "JSON")
@@ -155,6 +156,11 @@ func TestStateResource(t *testing.T) {
 		wantStatus(t, ts.do(t, "PUT", u, `{}`, nil), 204, "PUT")
 		wantStatus(t, ts.do(t, "DELETE", u, "", nil), 204, "DELETE")
 		wantError(t, ts.do(t, "GET", u, "", nil), 404, "no such document")
+	})
+	t.Run("document over the size limit is 413", func(t *testing.T) {
+		big := `{"a":"` + strings.Repeat("x", 1<<20) + `"}`
+		wantError(t, ts.do(t, "PUT", stateURL("stateId", "big"), big, nil), 413, "size limit")
+		wantError(t, ts.do(t, "GET", stateURL("stateId", "big"), "", nil), 404, "")
 	})
 	t.Run("method not allowed", func(t *testing.T) {
 		wantError(t, ts.do(t, "PATCH", stateURL("stateId", "s"), `{}`, nil), 405, "not allowed")
