@@ -32,7 +32,7 @@ func jsonDoc(s string) xapi.Document {
 	return xapi.Document{ContentType: "application/json", Body: []byte(s)}
 }
 
-func mustPut(t *testing.T, db *store.DB, p xapi.DocumentParams, d xapi.Document) xapi.Document {
+func mustPut(t testing.TB, db *store.DB, p xapi.DocumentParams, d xapi.Document) xapi.Document {
 	t.Helper()
 	got, err := db.PutDocument(context.Background(), p, d, xapi.Precondition{})
 	if err != nil {
@@ -41,7 +41,7 @@ func mustPut(t *testing.T, db *store.DB, p xapi.DocumentParams, d xapi.Document)
 	return got
 }
 
-func mustGet(t *testing.T, db *store.DB, p xapi.DocumentParams) xapi.Document {
+func mustGet(t testing.TB, db *store.DB, p xapi.DocumentParams) xapi.Document {
 	t.Helper()
 	got, err := db.GetDocument(context.Background(), p)
 	if err != nil {
@@ -393,5 +393,21 @@ func TestDocumentsNotPlainOnDisk(t *testing.T) {
 	})
 	if err != nil || files == 0 {
 		t.Fatalf("scanned %d files: %v", files, err)
+	}
+}
+
+// BenchmarkDocumentPost measures a checked, merging document write and a
+// read: seal, open and one Badger transaction each (in memory, no fsync).
+func BenchmarkDocumentPost(b *testing.B) {
+	db, _ := openMem(b)
+	ctx := context.Background()
+	p := stateOf(alice, "", "bench")
+	for i := 0; b.Loop(); i++ {
+		if _, err := db.PostDocument(ctx, p, jsonDoc(fmt.Sprintf(`{"k%d":%d}`, i%64, i)), xapi.Precondition{}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.GetDocument(ctx, p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
