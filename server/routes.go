@@ -6,12 +6,23 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"custodia/xapi"
 )
 
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// gorilla/mux v1.8.1 reports a method mismatch only when no later
+		// route of the same subrouter follows the mismatched one; the later
+		// route's shared path-prefix matcher clears it. So a 404 is checked
+		// against the routes' paths here.
+		if allow := s.allowedMethods(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			writeError(w, r, errMethodNotAllowed)
+			return
+		}
 		writeError(w, r, errNotFoundRoute)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,6 +41,20 @@ func (s *Server) routes() {
 	x.Handle("/statements", s.authed(s.handleStatementsPut)).Methods(http.MethodPut)
 	x.Handle("/statements", s.authed(s.handleStatementsPost)).Methods(http.MethodPost)
 	x.Handle("/statements", s.authed(s.handleStatementsGet)).Methods(http.MethodGet, http.MethodHead)
+	for _, doc := range []struct {
+		path string
+		kind xapi.DocumentKind
+	}{
+		{"/activities/state", xapi.StateDocument},
+		{"/activities/profile", xapi.ActivityProfileDocument},
+		{"/agents/profile", xapi.AgentProfileDocument},
+	} {
+		path, kind := doc.path, doc.kind
+		x.Handle(path, s.authed(s.handleDocumentGet(kind))).Methods(http.MethodGet, http.MethodHead)
+		x.Handle(path, s.authed(s.handleDocumentPut(kind))).Methods(http.MethodPut)
+		x.Handle(path, s.authed(s.handleDocumentPost(kind))).Methods(http.MethodPost)
+		x.Handle(path, s.authed(s.handleDocumentDelete(kind))).Methods(http.MethodDelete)
+	}
 
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.NotFoundHandler = r.NotFoundHandler

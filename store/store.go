@@ -201,6 +201,7 @@ const (
 	prefixRef    = "r/"
 	prefixRecord = "x/"
 	prefixAttach = "a/"
+	prefixDoc    = "d/"
 )
 
 func stmtKey(id string) []byte  { return []byte(prefixStmt + id) }

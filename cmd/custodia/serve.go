@@ -171,6 +171,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Engine:            engine,
 		Statements:        db,
 		Records:           db,
+		Documents:         db,
 		Auditor:           auditor{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
