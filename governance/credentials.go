@@ -74,9 +74,17 @@ type storedCredential struct {
 // credentialCache remembers recently verified credentials, so that the slow
 // KDF runs once per credential rather than once per request. It holds a
 // SHA-256 of the secret, never the secret.
+//
+// gen counts revocations: a verification that started before a revocation
+// must not repopulate the cache after it (putIf), or a revoked credential
+// would keep working until restart.
 type credentialCache struct {
-	mu sync.Mutex
-	m  map[string]cachedCredential
+	mu  sync.Mutex
+	m   map[string]cachedCredential
+	gen uint64
+	// kdf bounds how many Argon2id hashes (19 MiB each) run at once, so that
+	// a burst of wrong secrets cannot exhaust memory.
+	kdf chan struct{}
 }
 
 type cachedCredential struct {
@@ -85,7 +93,38 @@ type cachedCredential struct {
 }
 
 func newCredentialCache() *credentialCache {
-	return &credentialCache{m: map[string]cachedCredential{}}
+	return &credentialCache{m: map[string]cachedCredential{}, kdf: make(chan struct{}, 2)}
+}
+
+// generation reports the revocation count, for putIf.
+func (c *credentialCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// putIf caches v unless a credential was revoked since generation gen.
+func (c *credentialCache) putIf(key string, v cachedCredential, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.m) > 10000 {
+		clear(c.m)
+	}
+	c.m[key] = v
+}
+
+// checkSecret runs the KDF with at most cap(c.kdf) at a time.
+func (c *credentialCache) checkSecret(ctx context.Context, encoded, secret string) (bool, error) {
+	select {
+	case c.kdf <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-c.kdf }()
+	return checkSecret(encoded, secret), nil
 }
 
 func (c *credentialCache) get(key string) (cachedCredential, bool) {
@@ -95,18 +134,11 @@ func (c *credentialCache) get(key string) (cachedCredential, bool) {
 	return v, ok
 }
 
-func (c *credentialCache) put(key string, v cachedCredential) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) > 10000 {
-		clear(c.m)
-	}
-	c.m[key] = v
-}
-
+// drop forgets key and invalidates verifications under way.
 func (c *credentialCache) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	delete(c.m, key)
 }
 
@@ -123,6 +155,7 @@ func (g *Gate) Authenticate(ctx context.Context, key, secret string) (Principal,
 		}
 		return Principal{}, errBadCredentials
 	}
+	gen := g.creds.generation()
 	raw, err := g.cfg.Records.GetRecord(ctx, recordKindCredential, key)
 	if xapi.ErrorKind(err) == xapi.NotFound {
 		return Principal{}, errBadCredentials
@@ -134,10 +167,14 @@ func (g *Gate) Authenticate(ctx context.Context, key, secret string) (Principal,
 	if err != nil {
 		return Principal{}, err
 	}
-	if !checkSecret(sc.Hash, secret) {
+	ok, err := g.creds.checkSecret(ctx, sc.Hash, secret)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !ok {
 		return Principal{}, errBadCredentials
 	}
-	g.creds.put(key, cachedCredential{digest: digest, cred: cred})
+	g.creds.putIf(key, cachedCredential{digest: digest, cred: cred}, gen)
 	return cred.principal(), nil
 }
 
@@ -149,11 +186,11 @@ func (c Credential) principal() Principal {
 // its secret, which is shown this once and never stored.
 func (g *Gate) CreateCredential(ctx context.Context, p Principal, req CredentialRequest) (Credential, string, error) {
 	const op = "governance.CreateCredential"
-	if err := validateCredentialRequest(req); err != nil {
-		return Credential{}, "", err
-	}
 	key, secret := randomToken(12), randomToken(24)
 	if err := g.allow(ctx, op, p, "credentials.manage", g.credentialResource(key)); err != nil {
+		return Credential{}, "", err
+	}
+	if err := validateCredentialRequest(req); err != nil {
 		return Credential{}, "", err
 	}
 	c := Credential{Key: key, Name: req.Name, Roles: req.Roles, Scopes: req.Scopes, Agent: req.Agent, Purpose: req.Purpose, Created: g.cfg.Now().UTC()}
@@ -192,9 +229,8 @@ func (g *Gate) RevokeCredential(ctx context.Context, p Principal, key string) er
 	if err := g.allow(ctx, "governance.RevokeCredential", p, "credentials.manage", g.credentialResource(key)); err != nil {
 		return err
 	}
-	g.creds.drop(key)
 	err := g.cfg.Records.DeleteRecord(ctx, recordKindCredential, key)
-	g.creds.drop(key)
+	g.creds.drop(key) // after the delete: no verification under way can cache it again
 	if xapi.ErrorKind(err) == xapi.NotFound {
 		return &xapi.Error{Kind: xapi.NotFound, Op: "governance.RevokeCredential", Msg: "no credential with that key"}
 	}
@@ -285,6 +321,9 @@ func validateCredentialRequest(r CredentialRequest) error {
 	if len(r.Roles) == 0 {
 		return xapi.Errorf(xapi.Invalid, op, "roles: at least one role is required")
 	}
+	if hasDuplicates(r.Roles) || hasDuplicates(r.Scopes) {
+		return xapi.Errorf(xapi.Invalid, op, "roles and scopes must not repeat a value")
+	}
 	for _, role := range r.Roles {
 		if !knownRoles[role] {
 			return xapi.Errorf(xapi.Invalid, op, "roles: unknown role %q (known: admin, compliance, hr, auditor, learner, client)", role)
@@ -300,10 +339,39 @@ func validateCredentialRequest(r CredentialRequest) error {
 			return xapi.Errorf(xapi.Invalid, op, "agent: a learner credential must name the agent it stands for")
 		}
 	}
+	if r.Purpose != "" && !ValidPurpose(r.Purpose) {
+		return xapi.Errorf(xapi.Invalid, op, "purpose must be a purpose identifier: 1 to 64 of a-z, 0-9, '.', '_', '-'")
+	}
 	if r.Agent != nil && (r.Agent.IsGroup() || r.Agent.IFI() == "") {
 		return xapi.Errorf(xapi.Invalid, op, "agent: must be an Agent with one inverse functional identifier")
 	}
 	return nil
+}
+
+// ValidPurpose reports whether s has the form of a purpose identifier: 1 to
+// 64 of a-z, 0-9, '.', '_', '-'. Purposes are written to the audit log, so
+// free text is refused.
+func ValidPurpose(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func hasDuplicates(s []string) bool {
+	seen := map[string]bool{}
+	for _, v := range s {
+		if seen[v] {
+			return true
+		}
+		seen[v] = true
+	}
+	return false
 }
 
 func decodeCredential(raw []byte) (storedCredential, Credential, error) {

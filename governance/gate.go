@@ -40,6 +40,29 @@ type RecordStore interface {
 	ListRecords(ctx context.Context, kind string) (map[string][]byte, error)
 }
 
+// DocumentStore keeps the documents of the State, Activity Profile and
+// Agent Profile resources. Implemented by store.DB; see there for the full
+// contract.
+type DocumentStore interface {
+	// GetDocument returns the document d names, or NotFound.
+	GetDocument(ctx context.Context, d xapi.DocumentParams) (xapi.Document, error)
+	// ListDocuments returns the documents of the set d names (updated after
+	// d.Since when set), without bodies, sorted by id.
+	ListDocuments(ctx context.Context, d xapi.DocumentParams) ([]xapi.Document, error)
+	// PutDocument replaces the document d names with doc when cond holds;
+	// the check and the write are one transaction. It returns the stored
+	// document's metadata (ETag, Updated).
+	PutDocument(ctx context.Context, d xapi.DocumentParams, doc xapi.Document, cond xapi.Precondition) (xapi.Document, error)
+	// PostDocument stores doc, or merges it into the stored JSON document
+	// (Invalid when either is not a JSON object), when cond holds.
+	PostDocument(ctx context.Context, d xapi.DocumentParams, doc xapi.Document, cond xapi.Precondition) (xapi.Document, error)
+	// DeleteDocument removes the document d names when cond holds.
+	DeleteDocument(ctx context.Context, d xapi.DocumentParams, cond xapi.Precondition) error
+	// DeleteDocuments removes every document of the set d names and
+	// reports how many there were.
+	DeleteDocuments(ctx context.Context, d xapi.DocumentParams) (int, error)
+}
+
 // AuditEntry is one decision as recorded in the audit log. It names
 // principals and subjects only by pseudonym and never holds content.
 type AuditEntry struct {
@@ -74,6 +97,7 @@ type GateConfig struct {
 	Statements    StatementStore
 	Records       RecordStore
 	Activities    ActivityStore // canonical Activity definitions (activities.go)
+	Documents     DocumentStore
 	Auditor       Auditor
 	Pseudonymizer Pseudonymizer
 	// AuthorityHomePage is the account homePage of the authority set on
@@ -382,16 +406,22 @@ func describeQuery(q xapi.Query) []string {
 }
 
 // authority is the Agent recorded as a statement's authority for p
-// (xAPI Data §2.4.9: with Basic auth, the credential's user).
+// (xAPI Data §2.4.9: with Basic auth, the credential's user). The account
+// name is the principal's pseudonym, as in the audit log, not the Basic
+// key: anyone who may read a statement sees its authority.
 func (g *Gate) authority(p Principal) xapi.Agent {
-	return xapi.Agent{ObjectType: "Agent", Name: p.Name, Account: &xapi.Account{HomePage: g.cfg.AuthorityHomePage, Name: p.ID}}
+	return xapi.Agent{ObjectType: "Agent", Name: p.Name, Account: &xapi.Account{HomePage: g.cfg.AuthorityHomePage, Name: g.principalPseudonym(p)}}
+}
+
+func (g *Gate) principalPseudonym(p Principal) string {
+	return g.cfg.Pseudonymizer.Pseudonym("principal:" + p.ID)
 }
 
 func (g *Gate) entry(ctx context.Context, p Principal, action string, resources []string, revision string) AuditEntry {
 	return AuditEntry{
 		Time:           g.cfg.Now().UTC(),
 		RequestID:      RequestID(ctx),
-		Principal:      g.cfg.Pseudonymizer.Pseudonym("principal:" + p.ID),
+		Principal:      g.principalPseudonym(p),
 		Roles:          p.Roles,
 		Purpose:        p.Purpose,
 		Action:         action,

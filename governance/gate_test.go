@@ -33,7 +33,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f := &fixture{store: governancetest.NewMemStore(), audit: &governancetest.MemAuditor{}, aliceID: "mailto:alice@example.com"}
 	f.gate = governance.NewGate(governance.GateConfig{
-		Engine: eng, Statements: f.store, Records: f.store, Activities: f.store, Auditor: f.audit,
+		Engine: eng, Statements: f.store, Records: f.store, Activities: f.store, Documents: f.store, Auditor: f.audit,
 		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
 	})
 	admin, secret, err := f.gate.Bootstrap(ctx, "", "")
@@ -97,8 +97,9 @@ func TestGateLearnerSeesOnlyOwnStatements(t *testing.T) {
 		t.Errorf("admin query = %d statements, %v; want 2", len(all), err)
 	}
 	// The authority is the credential, overwriting what a client may send.
-	if a, ok := all[0].Authority(); !ok || a.Account == nil || a.Account.Name != f.client.ID {
-		t.Errorf("authority = %+v, want the client credential's account", a)
+	want := governancetest.Pseudonymizer{}.Pseudonym("principal:" + f.client.ID)
+	if a, ok := all[0].Authority(); !ok || a.Account == nil || a.Account.Name != want {
+		t.Errorf("authority = %+v, want the client credential's pseudonymous account %s", a, want)
 	}
 }
 
@@ -201,5 +202,34 @@ func TestAuthenticate(t *testing.T) {
 	sort.Strings(keys)
 	if strings.Join(keys, ",") != "alice,bootstrap admin,lms" {
 		t.Errorf("ListCredentials names = %v", keys)
+	}
+}
+
+// TestRevokeDuringVerification: a verification that began before a
+// revocation must not leave the credential usable after it.
+func TestRevokeDuringVerification(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for round := 0; round < 5; round++ {
+		c, secret, err := f.gate.CreateCredential(ctx, f.admin, governance.CredentialRequest{Name: "race", Roles: []string{"client"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		for i := 0; i < 4; i++ {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				_, _ = f.gate.Authenticate(ctx, c.Key, secret)
+			}()
+		}
+		if err := f.gate.RevokeCredential(ctx, f.admin, c.Key); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 4; i++ {
+			<-done
+		}
+		if _, err := f.gate.Authenticate(ctx, c.Key, secret); xapi.ErrorKind(err) != xapi.Unauthorized {
+			t.Fatalf("round %d: Authenticate after revocation = %v, want Unauthorized", round, err)
+		}
 	}
 }

@@ -132,3 +132,35 @@ allow contains "a person may read their own agent" if {
 		a in identities
 	}
 }
+
+# --- documents: State, Activity Profile, Agent Profile ------------------------
+# resource: {"kind": "state" | "activity_profile" | "agent_profile",
+#            "subjects": [the agent's IFIs], "activity": activityId or ""}
+
+document_actions := {"documents.read", "documents.write", "documents.delete"}
+
+# The xAPI scope that covers each kind of document (xAPI Communication §4.2).
+document_scope := {"state": "state", "activity_profile": "profile", "agent_profile": "profile"}
+
+allow contains "an activity provider may use the documents its scopes cover" if {
+	input.action in document_actions
+	"client" in roles
+	some s in {"all", document_scope[input.resource.kind]}
+	s in scopes
+}
+
+allow contains "an activity provider with a read scope may read documents" if {
+	input.action == "documents.read"
+	"client" in roles
+	"all/read" in scopes
+}
+
+allow contains "a learner may use their own state and agent profile documents" if {
+	input.action in document_actions
+	"learner" in roles
+	input.resource.kind in {"state", "agent_profile"}
+	count(input.resource.subjects) > 0
+	every s in input.resource.subjects {
+		s in identities
+	}
+}

@@ -129,3 +129,65 @@ test_deny_auditor_activities_and_agents if {
 	not authz.decision.allow with input as {"principal": p, "action": "activities.read", "resource": activity}
 	not authz.decision.allow with input as {"principal": p, "action": "agents.read", "resource": agent_bob}
 }
+
+alice_state := {"kind": "state", "subjects": [alice], "activity": "http://example.com/course/1"}
+
+bob_state := {"kind": "state", "subjects": [bob], "activity": "http://example.com/course/1"}
+
+alice_profile := {"kind": "agent_profile", "subjects": [alice], "activity": ""}
+
+activity_profile := {"kind": "activity_profile", "subjects": [], "activity": "http://example.com/course/1"}
+
+test_allow_admin_documents if {
+	every a in {"documents.read", "documents.write", "documents.delete"} {
+		authz.decision.allow with input as {"principal": admin, "action": a, "resource": bob_state}
+		authz.decision.allow with input as {"principal": admin, "action": a, "resource": activity_profile}
+	}
+}
+
+test_allow_client_state_scope if {
+	p := object.union(client, {"scopes": ["state"]})
+	every a in {"documents.read", "documents.write", "documents.delete"} {
+		authz.decision.allow with input as {"principal": p, "action": a, "resource": bob_state}
+	}
+	not authz.decision.allow with input as {"principal": p, "action": "documents.write", "resource": activity_profile}
+	not authz.decision.allow with input as {"principal": p, "action": "documents.read", "resource": alice_profile}
+}
+
+test_allow_client_profile_scope if {
+	p := object.union(client, {"scopes": ["profile"]})
+	authz.decision.allow with input as {"principal": p, "action": "documents.write", "resource": activity_profile}
+	authz.decision.allow with input as {"principal": p, "action": "documents.delete", "resource": alice_profile}
+	not authz.decision.allow with input as {"principal": p, "action": "documents.read", "resource": bob_state}
+}
+
+test_allow_client_all_scope_documents if {
+	p := object.union(client, {"scopes": ["all"]})
+	authz.decision.allow with input as {"principal": p, "action": "documents.write", "resource": bob_state}
+	authz.decision.allow with input as {"principal": p, "action": "documents.write", "resource": activity_profile}
+}
+
+test_allow_client_all_read_reads_documents_only if {
+	p := object.union(client, {"scopes": ["all/read"]})
+	authz.decision.allow with input as {"principal": p, "action": "documents.read", "resource": bob_state}
+	not authz.decision.allow with input as {"principal": p, "action": "documents.write", "resource": bob_state}
+}
+
+test_deny_client_documents_without_scope if {
+	d := authz.decision with input as {"principal": client, "action": "documents.write", "resource": bob_state}
+	not d.allow
+	d.reasons == ["no rule permits documents.write for this principal"]
+}
+
+test_allow_learner_own_documents if {
+	every a in {"documents.read", "documents.write", "documents.delete"} {
+		authz.decision.allow with input as {"principal": learner_alice, "action": a, "resource": alice_state}
+		authz.decision.allow with input as {"principal": learner_alice, "action": a, "resource": alice_profile}
+	}
+}
+
+test_deny_learner_other_documents if {
+	not authz.decision.allow with input as {"principal": learner_alice, "action": "documents.read", "resource": bob_state}
+	not authz.decision.allow with input as {"principal": learner_alice, "action": "documents.write", "resource": object.union(alice_profile, {"subjects": [bob]})}
+	not authz.decision.allow with input as {"principal": learner_alice, "action": "documents.read", "resource": activity_profile}
+}

@@ -3,6 +3,9 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -37,6 +40,33 @@ func (c credentialCreated) MarshalJSON() ([]byte, error) {
 	return append(append(b[:len(b)-1], `,"secret":`...), append(sec, '}')...), nil
 }
 
+// decodeCredentialRequest decodes strictly: one JSON object, keys exactly
+// as named (encoding/json alone would accept "Scopes" for "scopes"), no
+// unknown keys, nothing after it.
+func decodeCredentialRequest(body []byte) (credentialRequest, error) {
+	const want = "body must be one JSON object with name, roles, scopes, agent, purpose"
+	var req credentialRequest
+	var fields map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&fields); err != nil || fields == nil || dec.More() {
+		return req, errors.New(want)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, errors.New(want)
+	}
+	targets := map[string]any{"name": &req.Name, "roles": &req.Roles, "scopes": &req.Scopes, "agent": &req.Agent, "purpose": &req.Purpose}
+	for k, v := range fields {
+		t, ok := targets[k]
+		if !ok {
+			return req, fmt.Errorf("unknown key %q (%s)", k, want)
+		}
+		if err := json.Unmarshal(v, t); err != nil {
+			return req, fmt.Errorf("%s has the wrong type", k)
+		}
+	}
+	return req, nil
+}
+
 func (s *Server) handleCredentialsCreate(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	const op = "server.CreateCredential"
 	body, err := readJSONBody(r, op)
@@ -44,11 +74,9 @@ func (s *Server) handleCredentialsCreate(w http.ResponseWriter, r *http.Request,
 		writeError(w, r, err)
 		return
 	}
-	var req credentialRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "body must be a JSON object with name, roles, scopes, agent, purpose"))
+	req, err := decodeCredentialRequest(body)
+	if err != nil {
+		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "%s", err))
 		return
 	}
 	cr := governance.CredentialRequest{Name: req.Name, Roles: req.Roles, Scopes: req.Scopes, Purpose: req.Purpose}

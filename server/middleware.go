@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -45,6 +46,24 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 	})
 }
 
+// routeKey carries, for the log line, a pointer the router fills with the
+// matched route template (the router works on a copy of the request).
+type routeKey struct{}
+
+// noteRoute records the matched route template for logRequests.
+func noteRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := r.Context().Value(routeKey{}).(*string); ok {
+			if m := mux.CurrentRoute(r); m != nil {
+				if t, err := m.GetPathTemplate(); err == nil {
+					*p = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -70,13 +89,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
 		route := "unmatched"
-		if m := mux.CurrentRoute(r); m != nil {
-			if t, err := m.GetPathTemplate(); err == nil {
-				route = t
-			}
-		}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, &route)))
 		s.log.InfoContext(r.Context(), "request", "method", r.Method, "route", route, "status", rec.status,
 			"duration_ms", float64(s.now().Sub(start).Microseconds())/1000, "request_id", governance.RequestID(r.Context()))
 	})
@@ -89,14 +103,25 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 func (s *Server) versionHeader(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/xapi/") {
-			v, err := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
-			if err != nil {
-				v = s.defVer
-			}
-			w.Header().Set(headerVersion, string(v))
+			w.Header().Set(headerVersion, string(s.responseVersion(r.Header.Get(headerVersion))))
+		}
+		if r.URL.Path == "/xapi/statements" {
+			// On every statements response, errors included (XAPI-00153).
+			w.Header().Set("X-Experience-API-Consistent-Through", formatTime(s.gate.ConsistentThrough()))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// responseVersion reports the version to name in X-Experience-API-Version
+// on the answer to a request whose version header is h: the latest patch of
+// the version h names, or the configured default when h names none we speak.
+func (s *Server) responseVersion(h string) xapi.Version {
+	v, err := xapi.ParseVersionHeader(h)
+	if err != nil {
+		return s.defVer
+	}
+	return v
 }
 
 // xapiVersion requires a supported X-Experience-API-Version on the xAPI
@@ -118,15 +143,6 @@ func versionOf(r *http.Request) xapi.Version {
 	return v
 }
 
-// consistentThrough sets X-Experience-API-Consistent-Through on every
-// statements response, errors included (xAPI Communication §2.1.3).
-func (s *Server) consistentThrough(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Experience-API-Consistent-Through", formatTime(s.gate.ConsistentThrough()))
-		next.ServeHTTP(w, r)
-	})
-}
-
 // authed authenticates a request with Basic credentials and calls h with
 // the principal. The X-Custodia-Purpose header names the request's purpose;
 // without it the credential's default purpose applies.
@@ -144,6 +160,10 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, governance.Pr
 			return
 		}
 		if purpose := r.Header.Get("X-Custodia-Purpose"); purpose != "" {
+			if !governance.ValidPurpose(purpose) {
+				writeError(w, r, xapi.Errorf(xapi.Invalid, "server", "X-Custodia-Purpose must be a purpose identifier: 1 to 64 of a-z, 0-9, '.', '_', '-'"))
+				return
+			}
 			p.Purpose = purpose
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.limit)

@@ -2,55 +2,92 @@ package server
 
 import (
 	"net/http"
+	"regexp"
+	"strings"
 
 	"github.com/gorilla/mux"
+
+	"custodia/xapi"
 )
 
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// gorilla/mux v1.8.1 reports a method mismatch only when no later
+		// route of the same subrouter follows the mismatched one; the later
+		// route's shared path-prefix matcher clears it. So a 404 is checked
+		// against the routes' paths here.
+		if allow := s.allowedMethods(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			writeError(w, r, errMethodNotAllowed)
+			return
+		}
 		writeError(w, r, errNotFoundRoute)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", s.allowedMethods(r))
 		writeError(w, r, errMethodNotAllowed)
 	})
+	r.Use(noteRoute)
 
 	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet, http.MethodHead)
 
 	x := r.PathPrefix("/xapi").Subrouter()
-	x.NotFoundHandler = notFoundOr405(x)
+	x.NotFoundHandler = r.NotFoundHandler
 	x.MethodNotAllowedHandler = r.MethodNotAllowedHandler
-	x.Use(s.xapiVersion)
+	x.Use(noteRoute, s.xapiVersion)
 	x.Handle("/about", handleAbout()).Methods(http.MethodGet, http.MethodHead)
-	x.Handle("/statements", s.consistentThrough(s.authed(s.handleStatementsPut))).Methods(http.MethodPut)
-	x.Handle("/statements", s.consistentThrough(s.authed(s.handleStatementsPost))).Methods(http.MethodPost)
-	x.Handle("/statements", s.consistentThrough(s.authed(s.handleStatementsGet))).Methods(http.MethodGet, http.MethodHead)
+	x.Handle("/statements", s.authed(s.handleStatementsPut)).Methods(http.MethodPut)
+	x.Handle("/statements", s.authed(s.handleStatementsPost)).Methods(http.MethodPost)
+	x.Handle("/statements", s.authed(s.handleStatementsGet)).Methods(http.MethodGet, http.MethodHead)
 	x.Handle("/activities", s.authed(s.handleActivitiesGet)).Methods(http.MethodGet, http.MethodHead)
 	x.Handle("/agents", s.authed(s.handleAgentsGet)).Methods(http.MethodGet, http.MethodHead)
+	for _, doc := range []struct {
+		path string
+		kind xapi.DocumentKind
+	}{
+		{"/activities/state", xapi.StateDocument},
+		{"/activities/profile", xapi.ActivityProfileDocument},
+		{"/agents/profile", xapi.AgentProfileDocument},
+	} {
+		path, kind := doc.path, doc.kind
+		x.Handle(path, s.authed(s.handleDocumentGet(kind))).Methods(http.MethodGet, http.MethodHead)
+		x.Handle(path, s.authed(s.handleDocumentPut(kind))).Methods(http.MethodPut)
+		x.Handle(path, s.authed(s.handleDocumentPost(kind))).Methods(http.MethodPost)
+		x.Handle(path, s.authed(s.handleDocumentDelete(kind))).Methods(http.MethodDelete)
+	}
 
 	api := r.PathPrefix("/api/v1").Subrouter()
-	api.NotFoundHandler = notFoundOr405(api)
+	api.NotFoundHandler = r.NotFoundHandler
 	api.MethodNotAllowedHandler = r.MethodNotAllowedHandler
+	api.Use(noteRoute)
 	api.Handle("/credentials", s.authed(s.handleCredentialsCreate)).Methods(http.MethodPost)
 	api.Handle("/credentials", s.authed(s.handleCredentialsList)).Methods(http.MethodGet, http.MethodHead)
 	api.Handle("/credentials/{key}", s.authed(s.handleCredentialsRevoke)).Methods(http.MethodDelete)
 }
 
-// notFoundOr405 answers 404, or 405 when a route of router has the path for
-// another method. gorilla/mux reports the method mismatch itself only when
-// no later route shares the subrouter's path prefix.
-func notFoundOr405(router *mux.Router) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			var rm mux.RouteMatch
-			if m != r.Method && router.Match(probe, &rm) && rm.MatchErr == nil {
-				writeError(w, r, errMethodNotAllowed)
-				return
+// allowedMethods lists the methods the routes of r's path accept, for the
+// Allow header of a 405 (RFC 9110 §15.5.6).
+func (s *Server) allowedMethods(r *http.Request) string {
+	seen := map[string]bool{}
+	var out []string
+	_ = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		re, err := route.GetPathRegexp()
+		if err != nil {
+			return nil
+		}
+		if ok, _ := regexp.MatchString(re, r.URL.Path); !ok {
+			return nil
+		}
+		ms, _ := route.GetMethods()
+		for _, m := range ms {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
 			}
 		}
-		writeError(w, r, errNotFoundRoute)
+		return nil
 	})
+	return strings.Join(out, ", ")
 }

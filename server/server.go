@@ -11,6 +11,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -28,6 +29,10 @@ type Config struct {
 	// DefaultVersion is the version named in X-Experience-API-Version on
 	// answers to requests that name none we speak (""; 2.0.0).
 	DefaultVersion xapi.Version
+	// CORSOrigins are the origins whose browser clients may call the xAPI
+	// resources (CORS): "*" for any, or exact origins such as
+	// "https://course.example.com". Empty: no CORS headers are sent.
+	CORSOrigins []string
 }
 
 // Server serves the xAPI and governance HTTP interfaces.
@@ -37,13 +42,16 @@ type Server struct {
 	limit  int64
 	now    func() time.Time
 	defVer xapi.Version
-	router *mux.Router
-	h      http.Handler // router wrapped in the middleware every request passes
+	// origins are the CORS origins allowed (see Config.CORSOrigins).
+	origins []string
+	router  *mux.Router
+	h       http.Handler // router wrapped in the middleware every request passes
 }
 
 // NewServer returns the HTTP handler of Custodia.
 func NewServer(cfg Config) *Server {
-	s := &Server{gate: cfg.Gate, log: cfg.Logger, limit: cfg.MaxBodyBytes, now: cfg.Now, defVer: cfg.DefaultVersion}
+	s := &Server{gate: cfg.Gate, log: cfg.Logger, limit: cfg.MaxBodyBytes, now: cfg.Now, defVer: cfg.DefaultVersion,
+		origins: slices.Clone(cfg.CORSOrigins)}
 	if s.defVer == "" {
 		s.defVer = xapi.V200
 	}
@@ -58,7 +66,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s.router = mux.NewRouter()
 	s.routes()
-	s.h = s.recoverer(s.requestID(s.logRequests(s.versionHeader(s.router))))
+	s.h = s.recoverer(s.requestID(s.logRequests(s.cors(s.alternateSyntax(s.versionHeader(s.router))))))
 	return s
 }
 

@@ -20,7 +20,13 @@ type testServer struct {
 	key, secret string // the admin credential
 }
 
-func newTestServer(t *testing.T, maxBody int64) *testServer {
+func newTestServer(t testing.TB, maxBody int64) *testServer {
+	t.Helper()
+	return newTestServerConfig(t, server.Config{MaxBodyBytes: maxBody})
+}
+
+// newTestServerConfig is newTestServer with cfg (its Gate is set here).
+func newTestServerConfig(t testing.TB, cfg server.Config) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	eng, err := governance.NewEngine(ctx, policies.FS)
@@ -29,17 +35,18 @@ func newTestServer(t *testing.T, maxBody int64) *testServer {
 	}
 	st := governancetest.NewMemStore()
 	gate := governance.NewGate(governance.GateConfig{
-		Engine: eng, Statements: st, Records: st, Activities: st, Auditor: &governancetest.MemAuditor{},
+		Engine: eng, Statements: st, Records: st, Activities: st, Documents: st, Auditor: &governancetest.MemAuditor{},
 		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
 	})
 	if _, _, err := gate.Bootstrap(ctx, "admin", "admin-secret"); err != nil {
 		t.Fatal(err)
 	}
-	return &testServer{h: server.NewServer(server.Config{Gate: gate, MaxBodyBytes: maxBody}), store: st, key: "admin", secret: "admin-secret"}
+	cfg.Gate = gate
+	return &testServer{h: server.NewServer(cfg), store: st, key: "admin", secret: "admin-secret"}
 }
 
 // do sends a request as the admin unless auth is "none" or "key:secret".
-func (ts *testServer) do(t *testing.T, method, target, body string, hdr map[string]string) *httptest.ResponseRecorder {
+func (ts *testServer) do(t testing.TB, method, target, body string, hdr map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(method, target, strings.NewReader(body))
 	r.Header.Set("X-Experience-API-Version", "1.0.3")
@@ -207,4 +214,38 @@ func basic(key, secret string) string {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.SetBasicAuth(key, secret)
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
+}
+
+func TestHardening(t *testing.T) {
+	ts := newTestServer(t, 0)
+	big := "[" + strings.Repeat(stmt+",", server.MaxBatch) + stmt + "]"
+	wantError(t, ts.do(t, "POST", "/xapi/statements", big, nil), 413, "at most")
+	wantError(t, ts.do(t, "GET", "/xapi/statements?limit=%zz", "", nil), 400, "malformed")
+	wantError(t, ts.do(t, "GET", "/xapi/statements", "", map[string]string{"X-Custodia-Purpose": "a person's free text"}), 400, "X-Custodia-Purpose")
+
+	w := ts.do(t, "GET", "/xapi/statements", "", map[string]string{"X-Experience-API-Version": ""})
+	if w.Code != 400 || w.Header().Get("X-Experience-API-Consistent-Through") == "" {
+		t.Errorf("XAPI-00153 missing version: %d, Consistent-Through %q; want 400 with the header", w.Code, w.Header().Get("X-Experience-API-Consistent-Through"))
+	}
+	w = ts.do(t, "DELETE", "/xapi/statements", "", nil)
+	if w.Code != 405 || w.Header().Get("Allow") != "PUT, POST, GET, HEAD" || w.Header().Get("X-Experience-API-Consistent-Through") == "" {
+		t.Errorf("DELETE /statements: %d, Allow %q; want 405 listing PUT, POST, GET, HEAD", w.Code, w.Header().Get("Allow"))
+	}
+
+	for _, body := range []string{
+		`{"name":"x","roles":["client"],"Scopes":["statements/read"]}`,
+		`{"name":"x","roles":["client"]}{"name":"y"}`,
+		`{"name":"x","roles":["client","client"]}`,
+		`{"name":"x","roles":["client"],"purpose":"Free Text"}`,
+		`{"name":"x","roles":"client"}`,
+	} {
+		wantError(t, ts.do(t, "POST", "/api/v1/credentials", body, nil), 400, "")
+	}
+	w = ts.do(t, "POST", "/api/v1/credentials", `{"name":"lms","roles":["client"]}`, nil)
+	var c struct{ Key, Secret string }
+	if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil || w.Code != 201 {
+		t.Fatalf("create = %d %s", w.Code, w.Body)
+	}
+	// A caller that may not manage credentials learns nothing about the body.
+	wantError(t, ts.do(t, "POST", "/api/v1/credentials", `{"name":"","roles":["x"]}`, map[string]string{"Authorization": "Basic " + basic(c.Key, c.Secret)}), 403, "")
 }

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,21 @@ import (
 	"custodia/governance"
 	"custodia/xapi"
 )
+
+// MaxBatch is the most statements one POST may carry. Larger imports are
+// split by the client; the limit keeps one batch within one transaction
+// and its audit entry within bounds.
+const MaxBatch = 1000
+
+// parseQuery parses the query string strictly: a malformed pair is an
+// error, not silently dropped as url.URL.Query does.
+func parseQuery(r *http.Request, op string) (url.Values, error) {
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, xapi.Errorf(xapi.Invalid, op, "the query string is malformed")
+	}
+	return vals, nil
+}
 
 // cursorParam carries the position token of a `more` link. It is Custodia's
 // own parameter and is accepted only on links the server handed out.
@@ -26,7 +42,11 @@ const cursorParam = "cursor"
 // also when the same statement is already stored; 409 when a different one is.
 func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	const op = "server.PutStatement"
-	vals := r.URL.Query()
+	vals, err := parseQuery(r, op)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	for k := range vals {
 		if k != "statementId" {
 			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "parameter %q is not allowed on PUT (only statementId)", k))
@@ -53,6 +73,9 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 		return
 	}
 	atts, err := matchAttachments([]*xapi.Statement{st}, body.parts, op)
+	if err == nil {
+		err = checkSignatures([]*xapi.Statement{st}, atts, versionOf(r), op)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -74,10 +97,6 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	const op = "server.PostStatements"
 	if r.URL.RawQuery != "" {
-		if _, ok := r.URL.Query()["method"]; ok {
-			writeError(w, r, xapi.Errorf(xapi.Invalid, op, "the alternate request syntax (method parameter) is not supported"))
-			return
-		}
 		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "POST /statements takes no query parameters"))
 		return
 	}
@@ -91,7 +110,14 @@ func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p 
 		writeError(w, r, err)
 		return
 	}
+	if len(stmts) > MaxBatch {
+		writeError(w, r, xapi.Errorf(xapi.TooLarge, op, "a batch holds at most %d statements; this one has %d", MaxBatch, len(stmts)))
+		return
+	}
 	atts, err := matchAttachments(stmts, body.parts, op)
+	if err == nil {
+		err = checkSignatures(stmts, atts, versionOf(r), op)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -109,7 +135,11 @@ func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p 
 // voidedStatementId) or a StatementResult page (xAPI Communication §2.1.3).
 func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	const op = "server.GetStatements"
-	vals := r.URL.Query()
+	vals, err := parseQuery(r, op)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	cursor := ""
 	if cs, ok := vals[cursorParam]; ok {
 		if len(cs) != 1 || cs[0] == "" {

@@ -18,26 +18,11 @@ func (db *DB) Attachment(ctx context.Context, id, sha2 string) ([]byte, error) {
 	const op = "store.Attachment"
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
-	item, err := txn.Get(stmtKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, xapi.Errorf(xapi.NotFound, op, "no statement with this id")
-	}
-	if err != nil {
-		return nil, internal(op, err)
-	}
-	v, err := item.ValueCopy(nil)
-	if err != nil {
-		return nil, internal(op, err)
-	}
-	sealedSubject, _, err := decodeStmt(v)
+	subject, _, err := db.loadRecord(ctx, txn, op, id)
 	if err != nil {
 		return nil, err
 	}
-	subject, err := db.sealer.Open(ctx, "", subjectAAD(id), sealedSubject)
-	if err != nil {
-		return nil, internal(op, fmt.Errorf("store: open subject of %s: %w", id, err))
-	}
-	item, err = txn.Get(attachKey(id, sha2))
+	item, err := txn.Get(attachKey(id, sha2))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, xapi.Errorf(xapi.NotFound, op, "no attachment data with this hash")
 	}
@@ -48,7 +33,7 @@ func (db *DB) Attachment(ctx context.Context, id, sha2 string) ([]byte, error) {
 	if err != nil {
 		return nil, internal(op, err)
 	}
-	data, err := db.sealer.Open(ctx, string(subject), attachKey(id, sha2), sealed)
+	data, err := db.sealer.Open(ctx, subject, attachKey(id, sha2), sealed)
 	if err != nil {
 		return nil, internal(op, fmt.Errorf("store: open attachment of %s: %w", id, err))
 	}

@@ -36,10 +36,26 @@
 //	r/<target id>\x00<referrer id>  reverse StatementRef index
 //	x/<kind>/<key>                  a sealed system record
 //	c/<blind activity id>           a sealed canonical Activity definition (activities.go)
+//	d/s/<agent><activity><registration><id>  a sealed State document
+//	d/a/<activity><id>              a sealed Activity Profile document
+//	d/g/<agent><id>                 a sealed Agent Profile document
 //
 // seq is a big-endian uint64 assigned once per stored statement; stored is
 // non-decreasing in seq order, so seq order is stored order and since/until
 // end a scan early.
+//
+// # Documents (xAPI Communication §2.2–2.7)
+//
+// Each part of a document key is a uvarint length and a Blind hash: of the
+// agent's IFI ("doc_agent"), the activity id ("doc_activity"), the
+// registration, "" when none ("doc_registration"), and the stateId or
+// profileId ("doc_id"), so no client-chosen identifier is on disk in plain
+// form. The value is sealed under the agent's IFI (State, Agent Profile) or
+// the system subject "" (Activity Profile), with the key as associated data;
+// it holds the plain id (to answer lists), the content type, the updated
+// time, the ETag and the body. A write reads the stored document, checks the
+// xapi.Precondition and writes in one Badger transaction, retried when it
+// conflicts with a concurrent write, so no update is lost.
 //
 // # StatementRef rule (xAPI Communication §2.1.3, XAPI-REQUIREMENTS 3.5.6)
 //

@@ -196,7 +196,7 @@ func (db *DB) plan(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 			if stmts[j].Equal(s) {
 				continue
 			}
-			return nil, xapi.Errorf(xapi.Conflict, op, "statement %s conflicts with another of the same id in the batch", id)
+			return nil, xapi.Errorf(xapi.Conflict, op, "statements[%d]: has the id of statements[%d] but different content", i, j)
 		}
 		old, err := db.loadStatement(ctx, txn, id)
 		if err != nil && xapi.ErrorKind(err) != xapi.NotFound {
@@ -206,7 +206,7 @@ func (db *DB) plan(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 			if old.Equal(s) {
 				continue
 			}
-			return nil, xapi.Errorf(xapi.Conflict, op, "statement %s is already stored with different content", id)
+			return nil, xapi.Errorf(xapi.Conflict, op, "statements[%d]: a statement with this id is already stored with different content", i)
 		}
 		first[id] = i
 		p.newIdx = append(p.newIdx, i)

@@ -181,26 +181,11 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 // loadStatement reads and opens s/<id>; NotFound when absent.
 func (db *DB) loadStatement(ctx context.Context, txn *badger.Txn, id string) (*xapi.Statement, error) {
 	const op = "store.GetStatement"
-	item, err := txn.Get(stmtKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, xapi.Errorf(xapi.NotFound, op, "no statement with this id")
-	}
-	if err != nil {
-		return nil, internal(op, err)
-	}
-	v, err := item.ValueCopy(nil)
-	if err != nil {
-		return nil, internal(op, err)
-	}
-	sealedSubject, sealedBody, err := decodeStmt(v)
+	subject, sealedBody, err := db.loadRecord(ctx, txn, op, id)
 	if err != nil {
 		return nil, err
 	}
-	subject, err := db.sealer.Open(ctx, "", subjectAAD(id), sealedSubject)
-	if err != nil {
-		return nil, internal(op, fmt.Errorf("store: open subject of %s: %w", id, err))
-	}
-	body, err := db.sealer.Open(ctx, string(subject), []byte(id), sealedBody)
+	body, err := db.sealer.Open(ctx, subject, []byte(id), sealedBody)
 	if err != nil {
 		return nil, internal(op, fmt.Errorf("store: open %s: %w", id, err))
 	}
@@ -209,6 +194,31 @@ func (db *DB) loadStatement(ctx context.Context, txn *badger.Txn, id string) (*x
 		return nil, internal(op, err)
 	}
 	return s, nil
+}
+
+// loadRecord reads statement id's record: the subject it is sealed under
+// (opened) and its sealed body. An unknown id is a NotFound *xapi.Error.
+func (db *DB) loadRecord(ctx context.Context, txn *badger.Txn, op, id string) (subject string, sealedBody []byte, err error) {
+	item, err := txn.Get(stmtKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return "", nil, xapi.Errorf(xapi.NotFound, op, "no statement with this id")
+	}
+	if err != nil {
+		return "", nil, internal(op, err)
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return "", nil, internal(op, err)
+	}
+	sealedSubject, sealedBody, err := decodeStmt(v)
+	if err != nil {
+		return "", nil, err
+	}
+	sub, err := db.sealer.Open(ctx, "", subjectAAD(id), sealedSubject)
+	if err != nil {
+		return "", nil, internal(op, fmt.Errorf("store: open subject of %s: %w", id, err))
+	}
+	return string(sub), sealedBody, nil
 }
 
 // loadFacts reads f/<id>; nil when absent.

@@ -97,7 +97,7 @@ func Open(dir string, s Sealer, o Options) (*DB, error) {
 		WithSyncWrites(o.SyncWrites).
 		WithLogger(badgerLogger{log}).
 		WithNumCompactors(2).
-		WithMemTableSize(32 << 20).
+		WithMemTableSize(64 << 20). // one transaction may hold 15%: a 1000-statement batch with room to spare
 		WithNumMemtables(3).
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(8).
@@ -202,6 +202,7 @@ const (
 	prefixRecord = "x/"
 	prefixAttach = "a/"
 	prefixCanon  = "c/" // canonical Activity definitions; see activities.go
+	prefixDoc    = "d/"
 )
 
 func stmtKey(id string) []byte  { return []byte(prefixStmt + id) }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,7 @@ type serveConfig struct {
 	XAPIDefault string
 	AdminKey    string
 	AdminSecret string
+	CORSOrigins []string
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -48,6 +50,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.Data, "data", env("CUSTODIA_DATA", "./custodia-data"), "data directory (env CUSTODIA_DATA)")
 	fs.StringVar(&c.RootKeyFile, "root-key-file", env("CUSTODIA_ROOT_KEY_FILE", ""), "age root identity file (env CUSTODIA_ROOT_KEY_FILE; default <data>/root.agekey, generated 0600)")
 	fs.StringVar(&c.XAPIDefault, "xapi-default-version", env("CUSTODIA_XAPI_DEFAULT_VERSION", "2.0.0"), "version named in X-Experience-API-Version when a request names none we speak: 1.0.3 or 2.0.0 (env CUSTODIA_XAPI_DEFAULT_VERSION)")
+	cors := fs.String("cors-origins", env("CUSTODIA_CORS_ORIGINS", "*"), "comma-separated origins whose browser clients may call /xapi/ (CORS): * for any, none for no CORS (env CUSTODIA_CORS_ORIGINS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CUSTODIA_LOG_LEVEL", "info"), "debug, info, warn or error (env CUSTODIA_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
@@ -79,10 +82,39 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if c.XAPIDefault != string(xapi.V103) && c.XAPIDefault != string(xapi.V200) {
 		return c, usageError{fmt.Sprintf("serve: --xapi-default-version %q: want 1.0.3 or 2.0.0", c.XAPIDefault)}
 	}
+	origins, err := parseOrigins(*cors)
+	if err != nil {
+		return c, usageError{err.Error()}
+	}
+	c.CORSOrigins = origins
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, usageError{err.Error()}
 	}
 	return c, nil
+}
+
+// parseOrigins parses the --cors-origins list: "none", or "*" or origins of
+// the form scheme://host[:port], separated by commas.
+func parseOrigins(list string) ([]string, error) {
+	var out []string
+	if strings.TrimSpace(list) == "none" {
+		return nil, nil
+	}
+	for _, o := range strings.Split(list, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+				u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "/") {
+				return nil, fmt.Errorf("serve: --cors-origins: %q is not * or an origin like https://course.example.com", o)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -140,6 +172,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Statements:        db,
 		Records:           db,
 		Activities:        db,
+		Documents:         db,
 		Auditor:           auditor{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
@@ -157,7 +190,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	srv := &http.Server{
-		Handler:           server.NewServer(server.Config{Gate: gate, Logger: logger, DefaultVersion: xapi.Version(cfg.XAPIDefault)}),
+		Handler:           server.NewServer(server.Config{Gate: gate, Logger: logger, DefaultVersion: xapi.Version(cfg.XAPIDefault), CORSOrigins: cfg.CORSOrigins}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,

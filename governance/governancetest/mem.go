@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -17,14 +18,16 @@ import (
 )
 
 // MemStore is an in-memory governance.StatementStore, RecordStore and
-// ActivityStore. It ignores query filters and paging: it serves tests of
-// deciding, not of filtering by parameter (package store has those).
+// ActivityStore and DocumentStore. It ignores statement query filters and
+// paging: it serves tests of deciding, not of filtering by parameter (package
+// store has those).
 type MemStore struct {
 	mu      sync.Mutex
 	stmts   []*xapi.Statement
 	records map[string][]byte
 	atts    map[string][]byte // by statement id + "/" + sha2
 	acts    map[string]xapi.Activity
+	docs    map[string]xapi.Document
 	now     time.Time
 }
 
@@ -222,4 +225,120 @@ func (a *MemAuditor) Entries() []governance.AuditEntry {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]governance.AuditEntry(nil), a.entries...)
+}
+
+// docKey names a document of d in MemStore.
+func docKey(d xapi.DocumentParams) string {
+	return strings.Join([]string{string(d.Kind), d.ActivityID, d.Subject(), d.Registration, d.ID}, "\x00")
+}
+
+// inSet reports whether the document stored under key belongs to the set
+// d names (d.ID ""; any registration unless d.Registration is set).
+func inSet(key string, d xapi.DocumentParams) bool {
+	parts := strings.Split(key, "\x00")
+	return parts[0] == string(d.Kind) && parts[1] == d.ActivityID && parts[2] == d.Subject() &&
+		(d.Registration == "" || parts[3] == d.Registration)
+}
+
+// GetDocument implements governance.DocumentStore.
+func (f *MemStore) GetDocument(ctx context.Context, d xapi.DocumentParams) (xapi.Document, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	doc, ok := f.docs[docKey(d)]
+	if !ok {
+		return xapi.Document{}, &xapi.Error{Kind: xapi.NotFound, Op: "governancetest", Msg: "no such document"}
+	}
+	return doc, nil
+}
+
+// ListDocuments implements governance.DocumentStore.
+func (f *MemStore) ListDocuments(ctx context.Context, d xapi.DocumentParams) ([]xapi.Document, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []xapi.Document
+	for k, doc := range f.docs {
+		if inSet(k, d) && (d.Since.IsZero() || doc.Updated.After(d.Since)) {
+			doc.Body = nil
+			out = append(out, doc)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// PutDocument implements governance.DocumentStore.
+func (f *MemStore) PutDocument(ctx context.Context, d xapi.DocumentParams, doc xapi.Document, cond xapi.Precondition) (xapi.Document, error) {
+	return f.writeDoc(d, cond, func(*xapi.Document) (xapi.Document, error) { return doc, nil })
+}
+
+// PostDocument implements governance.DocumentStore.
+func (f *MemStore) PostDocument(ctx context.Context, d xapi.DocumentParams, doc xapi.Document, cond xapi.Precondition) (xapi.Document, error) {
+	return f.writeDoc(d, cond, func(old *xapi.Document) (xapi.Document, error) {
+		if old == nil {
+			return doc, nil
+		}
+		return xapi.MergeDocuments(*old, doc)
+	})
+}
+
+func (f *MemStore) writeDoc(d xapi.DocumentParams, cond xapi.Precondition, next func(*xapi.Document) (xapi.Document, error)) (xapi.Document, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := docKey(d)
+	var old *xapi.Document
+	if doc, ok := f.docs[k]; ok {
+		old = &doc
+	}
+	etag := ""
+	if old != nil {
+		etag = old.ETag
+	}
+	if err := cond.Check(etag, old != nil); err != nil {
+		return xapi.Document{}, err
+	}
+	doc, err := next(old)
+	if err != nil {
+		return xapi.Document{}, err
+	}
+	f.now = f.now.Add(time.Millisecond)
+	doc = xapi.Document{ID: d.ID, ContentType: doc.ContentType, Body: append([]byte(nil), doc.Body...), Updated: f.now, ETag: xapi.DocumentETag(doc.Body)}
+	if f.docs == nil {
+		f.docs = map[string]xapi.Document{}
+	}
+	f.docs[k] = doc
+	doc.Body = nil
+	return doc, nil
+}
+
+// DeleteDocument implements governance.DocumentStore.
+func (f *MemStore) DeleteDocument(ctx context.Context, d xapi.DocumentParams, cond xapi.Precondition) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	doc, ok := f.docs[docKey(d)]
+	if err := cond.Check(doc.ETag, ok); err != nil {
+		return err
+	}
+	delete(f.docs, docKey(d))
+	return nil
+}
+
+// DeleteDocuments implements governance.DocumentStore.
+func (f *MemStore) DeleteDocuments(ctx context.Context, d xapi.DocumentParams) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for k := range f.docs {
+		if inSet(k, d) {
+			delete(f.docs, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Documents reports how many documents are stored.
+func (f *MemStore) Documents() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.docs)
 }
