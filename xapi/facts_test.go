@@ -112,7 +112,7 @@ func TestVoidTarget(t *testing.T) {
 		void, ref  string
 		isV, isRef bool
 	}{
-		{"voiding", with("verb", `{"id":"`+xapi.VerbVoided+`"}`, "object", ref), "8f87ccde-bb56-4c2e-ab83-44982ef22df0", "8f87ccde-bb56-4c2e-ab83-44982ef22df0", true, true},
+		{"XAPI-00019_voiding", with("verb", `{"id":"`+xapi.VerbVoided+`"}`, "object", ref), "8f87ccde-bb56-4c2e-ab83-44982ef22df0", "8f87ccde-bb56-4c2e-ab83-44982ef22df0", true, true},
 		{"ref_not_voiding", with("object", ref), "", "8f87ccde-bb56-4c2e-ab83-44982ef22df0", false, true},
 	}
 	for _, tc := range tests {

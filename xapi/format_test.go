@@ -22,7 +22,7 @@ func TestFormat(t *testing.T) {
 		want  string
 	}{
 		{"exact", xapi.FormatExact, nil, marshal(t, s)},
-		{"XAPI-00169_ids", xapi.FormatIDs, nil,
+		{"XAPI-00171_ids", xapi.FormatIDs, nil,
 			`{"actor":{"member":[{"mbox":"mailto:pat@example.com"}],"objectType":"Group"},` +
 				`"context":{"contextActivities":{"parent":[{"id":"http://example.com/p"}]},"instructor":{"account":{"homePage":"http://example.com","name":"jo"}},"team":{"mbox":"mailto:t@example.com","objectType":"Group"}},` +
 				`"object":{"id":"http://example.com/q"},"result":{"score":{"raw":1.50}},"verb":{"id":"http://example.com/v"}}`},

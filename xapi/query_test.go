@@ -19,7 +19,9 @@ func TestParseQuery(t *testing.T) {
 		v     xapi.Version
 		want  *xapi.Query // nil: Invalid
 	}{
-		{"empty", "", xapi.V103, &xapi.Query{Format: xapi.FormatExact}},
+		{"XAPI-00168_empty_format_absent_is_exact", "", xapi.V103, &xapi.Query{Format: xapi.FormatExact}},
+		{"XAPI-00171_format_ids", "format=ids", xapi.V200, &xapi.Query{Format: xapi.FormatIDs}},
+		{"XAPI-00170_format_exact", "format=exact", xapi.V200, &xapi.Query{Format: xapi.FormatExact}},
 		{"XAPI-00156_statementId", "statementId=" + id, xapi.V103, &xapi.Query{StatementID: strings.ToLower(id), Format: xapi.FormatExact}},
 		{"XAPI-00150_statementId_with_format_attachments", "statementId=" + id + "&format=ids&attachments=true", xapi.V103, &xapi.Query{StatementID: strings.ToLower(id), Format: xapi.FormatIDs, Attachments: true}},
 		{"XAPI-00150_statementId_and_voidedStatementId_rejected", "statementId=" + id + "&voidedStatementId=" + id, xapi.V103, nil},

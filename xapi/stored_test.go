@@ -120,7 +120,13 @@ func TestPrepareAndSetStored(t *testing.T) {
 	}{
 		{"id_and_version_set", with("authority", `{"mbox":"mailto:forged@example.com"}`), xapi.V103, "00000000-0000-4000-8000-000000000001", "1.0.0", "2024-03-01T11:00:00.123Z"},
 		{"version_2.0", with(), xapi.V200, "00000000-0000-4000-8000-000000000001", "2.0.0", "2024-03-01T11:00:00.123Z"},
-		{"client_values_kept", with("id", `"AAAAAAAA-0000-4000-8000-000000000002"`, "version", `"1.0.1"`, "timestamp", `"2020-01-01T00:00:00Z"`), xapi.V103, "aaaaaaaa-0000-4000-8000-000000000002", "1.0.1", "2020-01-01T00:00:00Z"},
+		{"XAPI-00332_client_values_kept", with("id", `"AAAAAAAA-0000-4000-8000-000000000002"`, "version", `"1.0.1"`, "timestamp", `"2020-01-01T00:00:00Z"`), xapi.V103, "aaaaaaaa-0000-4000-8000-000000000002", "1.0.1", "2020-01-01T00:00:00Z"},
+		{"XAPI-00332_version_2.0.0_kept", with("version", `"2.0.0"`), xapi.V200, "00000000-0000-4000-8000-000000000001", "2.0.0", "2024-03-01T11:00:00.123Z"},
+		{"XAPI-00332_version_1.0.0_kept_under_2.0", with("version", `"1.0.0"`), xapi.V200, "00000000-0000-4000-8000-000000000001", "1.0.0", "2024-03-01T11:00:00.123Z"},
+		// The client's stored is accepted and replaced by the LRS's; the
+		// missing timestamp takes the LRS's stored, not the client's.
+		{"XAPI-00097_client_stored_accepted_and_replaced", with("stored", `"2013-05-18T05:32:34.804Z"`), xapi.V103, "00000000-0000-4000-8000-000000000001", "1.0.0", "2024-03-01T11:00:00.123Z"},
+		{"XAPI-00097_client_stored_replaced_2.0", with("stored", `"2999-01-01T00:00:00Z"`, "timestamp", `"2020-01-01T00:00:00Z"`), xapi.V200, "00000000-0000-4000-8000-000000000001", "2.0.0", "2020-01-01T00:00:00Z"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,11 +163,36 @@ func TestPrepareAndSetStored(t *testing.T) {
 			}
 		})
 	}
-	t.Run("random_id", func(t *testing.T) {
-		s := mustParse(t, with(), xapi.V103)
-		s.Prepare(xapi.Prepare{Authority: auth, Version: xapi.V103})
-		if id := s.ID(); len(id) != 36 || id[14] != '4' {
-			t.Errorf("ID() = %q, want a UUID v4", id)
+	t.Run("XAPI-00026_id_generated_when_absent", func(t *testing.T) {
+		seen := map[string]bool{}
+		for range 3 {
+			s := mustParse(t, with(), xapi.V103)
+			if id := s.ID(); id != "" {
+				t.Fatalf("ID() before Prepare = %q, want none", id)
+			}
+			s.Prepare(xapi.Prepare{Authority: auth, Version: xapi.V103})
+			id := s.ID()
+			if len(id) != 36 || id[14] != '4' || seen[id] {
+				t.Errorf("ID() = %q, want a new UUID v4", id)
+			}
+			if _, err := xapi.ParseStatement([]byte(marshal(t, s)), xapi.V103); err != nil || field(t, s, "id") != id {
+				t.Errorf("prepared statement %s does not carry its id %s as a valid UUID: %v", marshal(t, s), id, err)
+			}
+			seen[id] = true
+		}
+	})
+	t.Run("XAPI-00122_timestamps_keep_milliseconds", func(t *testing.T) {
+		s := mustParse(t, with("timestamp", `"2013-05-18T05:32:34.123456Z"`), xapi.V200)
+		s.Prepare(xapi.Prepare{Authority: auth, Version: xapi.V200})
+		s.SetStored(time.Date(2024, 3, 1, 11, 0, 0, 987654321, time.UTC))
+		if got, want := field(t, s, "timestamp"), "2013-05-18T05:32:34.123456Z"; got != want {
+			t.Errorf("timestamp = %v, want %s (at least milliseconds kept)", got, want)
+		}
+		if got, want := field(t, s, "stored"), "2024-03-01T11:00:00.987Z"; got != want {
+			t.Errorf("stored = %v, want %s (milliseconds)", got, want)
+		}
+		if got, want := s.Timestamp(), time.Date(2013, 5, 18, 5, 32, 34, 123456000, time.UTC); !got.Equal(want) {
+			t.Errorf("Timestamp() = %v, want %v", got, want)
 		}
 	})
 }

@@ -115,6 +115,17 @@ func TestGeneral(t *testing.T) {
 		both("XAPI-00028_id_not_uuid_rejected", with("id", `"3e4f8f0c4c3b4d7a9e7a3b7b1c8b2a10"`), false),
 		both("XAPI-00029_id_number_rejected", with("id", `12`), false),
 		both("XAPI-00030_id_empty_rejected", with("id", `""`), false),
+		both("XAPI-00007_id_too_many_digits_rejected", with("id", `"3e4f8f0c-4c3b-4d7a-9e7a-3b7b1c8b2a100"`), false),
+		both("XAPI-00007_id_non_hex_letter_rejected", with("id", `"3e4f8f0c-4c3b-4d7a-9e7a-3b7b1c8b2a1g"`), false),
+		both("XAPI-00007_id_object_rejected", with("id", `{}`), false),
+		both("XAPI-00007_mbox_empty_rejected", with("actor", `{"mbox":""}`), false),
+		both("XAPI-00007_account_homePage_empty_rejected", with("actor", `{"account":{"homePage":"","name":"42"}}`), false),
+		both("XAPI-00007_verb_id_empty_rejected", with("verb", `{"id":""}`), false),
+		both("XAPI-00007_activity_id_empty_rejected", with("object", `{"id":""}`), false),
+		both("XAPI-00007_registration_empty_rejected", with("context", `{"registration":""}`), false),
+		both("XAPI-00007_registration_not_uuid_rejected", with("context", `{"registration":"not-a-uuid"}`), false),
+		both("XAPI-00007_timestamp_empty_rejected", with("timestamp", `""`), false),
+		both("XAPI-00007_duration_empty_rejected", with("result", `{"duration":""}`), false),
 	})
 }
 
@@ -326,6 +337,10 @@ func TestResult(t *testing.T) {
 		both("XAPI-00076_completion_string_rejected", res(`{"completion":"false"}`), false),
 		both("XAPI-00077_response_number_rejected", res(`{"response":1}`), false),
 		both("XAPI-00079_extensions_array_rejected", res(`{"extensions":[]}`), false),
+		both("XAPI-00078_extensions_number_rejected", res(`{"extensions":12}`), false),
+		both("XAPI-00078_extensions_string_rejected", res(`{"extensions":"http://example.com/e"}`), false),
+		both("XAPI-00078_substatement_result_extensions_string_rejected", with("object", `{"objectType":"SubStatement","actor":{"mbox":"mailto:b@example.com"},"verb":{"id":"http://example.com/v"},"object":{"id":"http://example.com/a"},"result":{"extensions":"x"}}`), false),
+		both("XAPI-00078_extensions_object_accepted", res(`{"extensions":{"http://example.com/e":{"k":[1]}}}`), true),
 		both("XAPI-00080_score_not_object_rejected", res(`{"score":1}`), false),
 		both("XAPI-00083_scaled_above_one_rejected", res(`{"score":{"scaled":1.01}}`), false),
 		both("XAPI-00083_scaled_below_minus_one_rejected", res(`{"score":{"scaled":-1.5}}`), false),
@@ -446,6 +461,21 @@ func TestAuthority(t *testing.T) {
 		both("XAPI-00100_identified_group_of_two_rejected", with("authority", `{"objectType":"Group","mbox":"mailto:g@example.com","member":[{"mbox":"mailto:a@example.com"},{"mbox":"mailto:b@example.com"}]}`), false),
 		both("XAPI-00017_voiding_with_activity_object_rejected", with("verb", `{"id":"http://adlnet.gov/expapi/verbs/voided"}`), false),
 		both("XAPI-00100_identified_group_without_members_rejected", with("authority", `{"objectType":"Group","mbox":"mailto:g@example.com"}`), false),
+	})
+}
+
+// TestVoidingStatement covers the form of a voiding statement (xAPI Data
+// §2.3.2); what voiding does to the voided statement is the store's
+// (store.TestVoiding) and the whole server's (cmd/custodia TestVoidingEndToEnd).
+func TestVoidingStatement(t *testing.T) {
+	const voided = `{"id":"` + xapi.VerbVoided + `"}`
+	runCases(t, []vcase{
+		both("XAPI-00019_voiding_statement_accepted", with("verb", voided, "object", `{"objectType":"StatementRef","id":"8f87ccde-bb56-4c2e-ab83-44982ef22df0"}`), true),
+		both("XAPI-00019_voiding_statement_with_display_accepted", with("verb", `{"id":"`+xapi.VerbVoided+`","display":{"en-US":"voided"}}`, "object", `{"objectType":"StatementRef","id":"8f87ccde-bb56-4c2e-ab83-44982ef22df0"}`), true),
+		both("XAPI-00020_voiding_object_activity_rejected", with("verb", voided, "object", `{"objectType":"Activity","id":"http://example.com/a"}`), false),
+		both("XAPI-00020_voiding_object_without_objectType_rejected", with("verb", voided, "object", `{"id":"8f87ccde-bb56-4c2e-ab83-44982ef22df0"}`), false),
+		both("XAPI-00020_voiding_object_agent_rejected", with("verb", voided, "object", `{"objectType":"Agent","mbox":"mailto:b@example.com"}`), false),
+		both("XAPI-00020_voiding_object_substatement_rejected", with("verb", voided, "object", `{"objectType":"SubStatement","actor":{"mbox":"mailto:b@example.com"},"verb":{"id":"http://example.com/v"},"object":{"id":"http://example.com/a"}}`), false),
 	})
 }
 
