@@ -411,3 +411,98 @@ func BenchmarkDocumentPost(b *testing.B) {
 		}
 	}
 }
+
+// TestProfileDocuments runs the POST and list rules on the two profile
+// resources, whose keys differ from State's: each case names the
+// requirement id of the resource it runs on.
+func TestProfileDocuments(t *testing.T) {
+	ctx := context.Background()
+	activityProfile := func(id string) xapi.DocumentParams {
+		return xapi.DocumentParams{Kind: xapi.ActivityProfileDocument, ActivityID: course, ID: id}
+	}
+	agentProfile := func(id string) xapi.DocumentParams {
+		return xapi.DocumentParams{Kind: xapi.AgentProfileDocument, Agent: alice, ID: id}
+	}
+	text := xapi.Document{ContentType: "text/plain", Body: []byte("not JSON")}
+	// reqs are the requirement ids of one resource.
+	type reqs struct{ post, merge, notJSON, notObject, invalid, since string }
+	for _, res := range []struct {
+		name string
+		doc  func(id string) xapi.DocumentParams
+		ids  reqs
+	}{
+		{"activity profile", activityProfile, reqs{"XAPI-00310", "XAPI-00308", "XAPI-00309", "XAPI-00313", "XAPI-00314", "XAPI-00294"}},
+		{"agent profile", agentProfile, reqs{"XAPI-00280", "XAPI-00279", "XAPI-00278", "XAPI-00281", "XAPI-00281", "XAPI-00275"}},
+	} {
+		t.Run(res.name, func(t *testing.T) {
+			db, clk := openMem(t)
+			post := func(id string, d xapi.Document) error {
+				_, err := db.PostDocument(ctx, res.doc(id), d, xapi.Precondition{})
+				return err
+			}
+			t.Run(res.ids.post+"_post_to_missing_document_stores_it", func(t *testing.T) {
+				if err := post("new", jsonDoc(`{"a":1}`)); err != nil {
+					t.Fatalf("PostDocument(new) = %v", err)
+				}
+				if got := mustGet(t, db, res.doc("new")); string(got.Body) != `{"a":1}` || got.ContentType != "application/json" {
+					t.Errorf("GetDocument(new) = %s %s, want the posted document", got.ContentType, got.Body)
+				}
+			})
+			t.Run(res.ids.merge+"_post_merges_JSON_objects", func(t *testing.T) {
+				mustPut(t, db, res.doc("m"), jsonDoc(`{"car":"MKX","color":"red"}`))
+				if err := post("m", jsonDoc(`{"car":"MKZ","type":"sedan"}`)); err != nil {
+					t.Fatalf("PostDocument(merge) = %v", err)
+				}
+				if got, want := string(mustGet(t, db, res.doc("m")).Body), `{"car":"MKZ","color":"red","type":"sedan"}`; got != want {
+					t.Errorf("merged document = %s, want %s", got, want)
+				}
+			})
+			refused := []struct {
+				name           string
+				stored, posted xapi.Document
+			}{
+				{res.ids.notJSON + "_posted_not_application_json", jsonDoc(`{"a":1}`), text},
+				{res.ids.notJSON + "_stored_not_application_json", text, jsonDoc(`{"a":1}`)},
+				{res.ids.notObject + "_posted_JSON_array", jsonDoc(`{"a":1}`), jsonDoc(`[1,2]`)},
+				{res.ids.notObject + "_stored_JSON_string", jsonDoc(`"a string"`), jsonDoc(`{"a":1}`)},
+				{res.ids.invalid + "_posted_invalid_JSON", jsonDoc(`{"a":1}`), jsonDoc(`{"a":`)},
+			}
+			for i, tt := range refused {
+				t.Run(tt.name, func(t *testing.T) {
+					id := fmt.Sprint("refused-", i)
+					mustPut(t, db, res.doc(id), tt.stored)
+					if err := post(id, tt.posted); kindOf(err) != xapi.Invalid {
+						t.Fatalf("PostDocument(%s onto %s) = %v, want Invalid", tt.posted.Body, tt.stored.Body, err)
+					}
+					if got := mustGet(t, db, res.doc(id)); string(got.Body) != string(tt.stored.Body) {
+						t.Errorf("after a refused POST the document is %s, want %s unchanged", got.Body, tt.stored.Body)
+					}
+				})
+			}
+			t.Run(res.ids.since+"_list_since_is_exclusive", func(t *testing.T) {
+				clk.Advance(time.Second)
+				t0 := clk.Now()
+				mustPut(t, db, res.doc("at-t0"), jsonDoc(`{}`))
+				clk.Advance(time.Second)
+				mustPut(t, db, res.doc("later"), jsonDoc(`{}`))
+				set := res.doc("")
+				set.Since = t0
+				docs, err := db.ListDocuments(ctx, set)
+				if err != nil {
+					t.Fatalf("ListDocuments(since) = %v", err)
+				}
+				var got []string
+				for _, d := range docs {
+					got = append(got, d.ID)
+				}
+				if !slices.Equal(got, []string{"later"}) {
+					t.Errorf("ListDocuments(since %v) = %v, want [later]", t0, got)
+				}
+				set.Since = time.Time{}
+				if all, err := db.ListDocuments(ctx, set); err != nil || len(all) < 3 {
+					t.Errorf("ListDocuments() = %d documents, %v; want every one", len(all), err)
+				}
+			})
+		})
+	}
+}

@@ -56,23 +56,44 @@ func TestPutEmptyBatch(t *testing.T) {
 	}
 }
 
+// TestDuplicateEqualIsNoOp covers XAPI-00142: a statement whose id is
+// stored changes nothing, not even the canonical Activity definition, though
+// definitions are left out of the comparison.
 func TestDuplicateEqualIsNoOp(t *testing.T) {
 	db, clk := openMem(t)
-	put(t, db, stmt(t, spec{id: uuid(1), activity: "http://example.com/a"}))
+	const act = "http://example.com/a"
+	put(t, db, defined(t, uuid(1), act, `{"name":{"en-US":"first"}}`))
 	first, _, _ := db.GetStatement(ctx, uuid(1))
+	firstJSON, _ := first.MarshalJSON()
 	clk.Advance(time.Hour)
-	again := stmt(t, spec{id: uuid(1), activity: "http://example.com/a"})
+	again := defined(t, uuid(1), act, `{"name":{"en-US":"changed","de":"geändert"}}`)
+	if !again.Equal(first) {
+		t.Fatal("the duplicate must Equal the stored statement for this test")
+	}
 	put(t, db, again, stmt(t, spec{id: uuid(2)}))
-	got, _, err := db.GetStatement(ctx, uuid(1))
-	if err != nil {
-		t.Fatalf("GetStatement = %v", err)
-	}
-	if !got.Stored().Equal(first.Stored()) {
-		t.Errorf("Stored() after a duplicate put = %v, want unchanged %v", got.Stored(), first.Stored())
-	}
-	if all := queryAll(t, db, xapi.Query{}, 10); !slices.Equal(all, []string{uuid(2), uuid(1)}) {
-		t.Errorf("query after duplicate = %v, want [%s %s]", all, uuid(2), uuid(1))
-	}
+	t.Run("XAPI-00142_statement_unchanged", func(t *testing.T) {
+		got, _, err := db.GetStatement(ctx, uuid(1))
+		if err != nil {
+			t.Fatalf("GetStatement = %v", err)
+		}
+		if gotJSON, _ := got.MarshalJSON(); string(gotJSON) != string(firstJSON) {
+			t.Errorf("GetStatement after a duplicate put = %s, want unchanged %s", gotJSON, firstJSON)
+		}
+		if !got.Stored().Equal(first.Stored()) {
+			t.Errorf("Stored() after a duplicate put = %v, want unchanged %v", got.Stored(), first.Stored())
+		}
+	})
+	t.Run("XAPI-00142_activity_definition_unchanged", func(t *testing.T) {
+		want := `{"definition":{"name":{"en-US":"first"}},"id":"http://example.com/a","objectType":"Activity"}`
+		if got := canonical(t, db, act); got != want {
+			t.Errorf("canonical(%s) after a duplicate put = %s, want %s", act, got, want)
+		}
+	})
+	t.Run("XAPI-00142_listed_once", func(t *testing.T) {
+		if all := queryAll(t, db, xapi.Query{}, 10); !slices.Equal(all, []string{uuid(2), uuid(1)}) {
+			t.Errorf("query after duplicate = %v, want [%s %s]", all, uuid(2), uuid(1))
+		}
+	})
 }
 
 func TestDuplicateDifferentConflicts(t *testing.T) {
@@ -82,7 +103,7 @@ func TestDuplicateDifferentConflicts(t *testing.T) {
 		batch []*xapi.Statement
 	}{
 		{
-			name:  "stored",
+			name:  "XAPI-00142 stored id with different content changes nothing",
 			setup: []*xapi.Statement{stmt(t, spec{id: uuid(1), activity: "http://example.com/a"})},
 			batch: []*xapi.Statement{
 				stmt(t, spec{id: uuid(2)}),
@@ -149,33 +170,41 @@ func TestVoiding(t *testing.T) {
 	put(t, db, target)
 	put(t, db, voiding)
 	put(t, db, revoid)
-	put(t, db, early) // target unknown: accepted
+	put(t, db, early) // target unknown: accepted (put fails the test otherwise)
 	put(t, db, late)
 
-	for _, tt := range []struct {
-		id     string
-		voided bool
-	}{
-		{uuid(1), true},
-		{uuid(2), false}, // a voiding statement cannot be voided
-		{uuid(3), false},
-		{uuid(4), false},
-		{uuid(5), true}, // voided before it arrived
-	} {
-		_, voided, err := db.GetStatement(ctx, tt.id)
-		if err != nil || voided != tt.voided {
-			t.Errorf("GetStatement(%s) voided = %v, %v; want %v, nil", tt.id, voided, err, tt.voided)
+	wantVoided := func(t *testing.T, id string, want bool) {
+		t.Helper()
+		_, voided, err := db.GetStatement(ctx, id)
+		if err != nil || voided != want {
+			t.Errorf("GetStatement(%s) voided = %v, %v; want %v, nil", id, voided, err, want)
 		}
 	}
-	all := queryAll(t, db, xapi.Query{}, 10)
-	if want := []string{uuid(4), uuid(3), uuid(2)}; !slices.Equal(all, want) {
-		t.Errorf("query() = %v, want %v", all, want)
-	}
-	// The voiding statement still matches through its (voided) target.
-	got := queryAll(t, db, xapi.Query{Activity: "http://example.com/a"}, 10)
-	if want := []string{uuid(3), uuid(2)}; !slices.Equal(got, want) {
-		t.Errorf("query(activity of voided target) = %v, want %v", got, want)
-	}
+	t.Run("XAPI-00018_target_of_a_voiding_statement_is_voided", func(t *testing.T) {
+		wantVoided(t, uuid(1), true)
+		wantVoided(t, uuid(5), true) // voided before it arrived
+		all := queryAll(t, db, xapi.Query{}, 10)
+		if slices.Contains(all, uuid(1)) || slices.Contains(all, uuid(5)) {
+			t.Errorf("query() = %v, want no voided statement in it", all)
+		}
+	})
+	t.Run("XAPI-00016_voiding_statement_cannot_be_voided", func(t *testing.T) {
+		wantVoided(t, uuid(2), false)
+		wantVoided(t, uuid(3), false)
+		all := queryAll(t, db, xapi.Query{}, 10)
+		if want := []string{uuid(4), uuid(3), uuid(2)}; !slices.Equal(all, want) {
+			t.Errorf("query() = %v, want %v", all, want)
+		}
+	})
+	t.Run("XAPI-00016_voiding_an_unknown_statement_is_accepted", func(t *testing.T) {
+		wantVoided(t, uuid(4), false)
+	})
+	t.Run("XAPI-00162_voiding_statement_matches_through_its_voided_target", func(t *testing.T) {
+		got := queryAll(t, db, xapi.Query{Activity: "http://example.com/a"}, 10)
+		if want := []string{uuid(3), uuid(2)}; !slices.Equal(got, want) {
+			t.Errorf("query(activity of voided target) = %v, want %v", got, want)
+		}
+	})
 }
 
 // corpus is a set of statements covering every filter.
@@ -208,18 +237,18 @@ func TestQueryFilters(t *testing.T) {
 		want []int
 	}{
 		{"all", xapi.Query{}, []int{5, 4, 3, 2, 1}},
-		{"ascending", xapi.Query{Ascending: true}, []int{1, 2, 3, 4, 5}},
-		{"agent", xapi.Query{Agent: ann}, []int{4, 3, 1}},
-		{"agent group by its IFI", xapi.Query{Agent: &xapi.Agent{ObjectType: "Group", Mbox: "mailto:cid@example.com"}}, []int{5}},
+		{"XAPI-00166 ascending", xapi.Query{Ascending: true}, []int{1, 2, 3, 4, 5}},
+		{"XAPI-00181 agent", xapi.Query{Agent: ann}, []int{4, 3, 1}},
+		{"XAPI-00181 agent group by its IFI", xapi.Query{Agent: &xapi.Agent{ObjectType: "Group", Mbox: "mailto:cid@example.com"}}, []int{5}},
 		{"authority is not an agent", xapi.Query{Agent: &xapi.Agent{Account: authority.Account}}, nil},
-		{"related_agents", xapi.Query{Agent: &xapi.Agent{Account: authority.Account}, RelatedAgents: true}, []int{5, 4, 3, 2, 1}},
+		{"XAPI-00176 related_agents", xapi.Query{Agent: &xapi.Agent{Account: authority.Account}, RelatedAgents: true}, []int{5, 4, 3, 2, 1}},
 		{"related_agents and verb", xapi.Query{Agent: &xapi.Agent{Account: authority.Account}, RelatedAgents: true, Verb: "http://example.com/verbs/b"}, []int{4, 3}},
-		{"verb", xapi.Query{Verb: "http://example.com/verbs/a"}, []int{5, 2, 1}},
-		{"activity", xapi.Query{Activity: "http://example.com/act/1"}, []int{5, 1}},
-		{"related_activities", xapi.Query{Activity: "http://example.com/act/1", RelatedActivities: true}, []int{5, 2, 1}},
-		{"registration", xapi.Query{Registration: "11111111-2222-4333-8444-555555555555"}, []int{5, 3}},
-		{"since exclusive", xapi.Query{Since: times[2]}, []int{5, 4}},
-		{"until inclusive", xapi.Query{Until: times[2]}, []int{3, 2, 1}},
+		{"XAPI-00180 verb", xapi.Query{Verb: "http://example.com/verbs/a"}, []int{5, 2, 1}},
+		{"XAPI-00179 activity", xapi.Query{Activity: "http://example.com/act/1"}, []int{5, 1}},
+		{"XAPI-00177 related_activities", xapi.Query{Activity: "http://example.com/act/1", RelatedActivities: true}, []int{5, 2, 1}},
+		{"XAPI-00178 registration", xapi.Query{Registration: "11111111-2222-4333-8444-555555555555"}, []int{5, 3}},
+		{"XAPI-00175 since exclusive", xapi.Query{Since: times[2]}, []int{5, 4}},
+		{"XAPI-00174 until inclusive", xapi.Query{Until: times[2]}, []int{3, 2, 1}},
 		{"since until ascending", xapi.Query{Since: times[0], Until: times[3], Ascending: true}, []int{2, 3, 4}},
 		{"agent and verb", xapi.Query{Agent: ann, Verb: "http://example.com/verbs/b"}, []int{4, 3}},
 		{"verb and activity and registration", xapi.Query{Verb: "http://example.com/verbs/a", Activity: "http://example.com/act/1", Registration: "11111111-2222-4333-8444-555555555555"}, []int{5}},
@@ -246,17 +275,19 @@ func TestQueryFilters(t *testing.T) {
 func TestQueryLimit(t *testing.T) {
 	db, clk := openMem(t)
 	corpus(t, db, clk)
-	got, next, err := db.QueryStatements(ctx, xapi.Query{}, "", 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{uuid(5), uuid(4)}; !slices.Equal(ids(got), want) || next == "" {
-		t.Errorf("QueryStatements(limit 2) = %v, %q; want %v and a token", ids(got), next, want)
-	}
-	if len(next) > 16 {
-		t.Errorf("token %q is %d characters, want a short one", next, len(next))
-	}
-	got, next, err = db.QueryStatements(ctx, xapi.Query{}, "", 5, nil)
+	t.Run("XAPI-00173_limit_caps_a_page", func(t *testing.T) {
+		got, next, err := db.QueryStatements(ctx, xapi.Query{}, "", 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{uuid(5), uuid(4)}; !slices.Equal(ids(got), want) || next == "" {
+			t.Errorf("QueryStatements(limit 2) = %v, %q; want %v and a token", ids(got), next, want)
+		}
+		if len(next) > 16 {
+			t.Errorf("token %q is %d characters, want a short one", next, len(next))
+		}
+	})
+	got, next, err := db.QueryStatements(ctx, xapi.Query{}, "", 5, nil)
 	if err != nil || len(got) != 5 || next != "" {
 		t.Errorf("QueryStatements(limit = all 5) = %d, %q, %v; want 5 and no token", len(got), next, err)
 	}
