@@ -187,15 +187,37 @@ func TestStateResource(t *testing.T) {
 func TestProfileResources(t *testing.T) {
 	ts := newTestServer(t, 1<<20)
 	for _, res := range []struct {
-		name string
-		url  func(string) string
-	}{{"activity profile", activityProfileURL}, {"agent profile", agentProfileURL}} {
+		name               string
+		url                func(string) string
+		get, post, invalid string // requirement ids
+	}{
+		{"activity profile", activityProfileURL, "XAPI-00289", "XAPI-00310", "XAPI-00314"},
+		{"agent profile", agentProfileURL, "XAPI-00259", "XAPI-00280", "XAPI-00281"},
+	} {
 		t.Run(res.name, func(t *testing.T) {
 			u := res.url("p-1")
 			wantStatus(t, ts.do(t, "PUT", u, `{"a":1}`, map[string]string{"If-None-Match": "*"}), 204, "XAPI-00287 PUT with If-None-Match: *")
-			if w := ts.do(t, "GET", u, "", nil); w.Code != 200 || w.Body.String() != `{"a":1}` {
-				t.Errorf("XAPI-00289 GET = %d %s", w.Code, w.Body)
-			}
+			t.Run(res.get+"_GET_one_returns_the_document", func(t *testing.T) {
+				if w := ts.do(t, "GET", u, "", nil); w.Code != 200 || w.Body.String() != `{"a":1}` || w.Header().Get("Content-Type") != "application/json" {
+					t.Errorf("GET = %d %q %s, want 200 and the document", w.Code, w.Header().Get("Content-Type"), w.Body)
+				}
+			})
+			t.Run(res.post+"_POST_to_a_new_document_stores_it", func(t *testing.T) {
+				nu := res.url("p-new")
+				wantStatus(t, ts.do(t, "POST", nu, `{"n":1}`, nil), 204, "POST")
+				if w := ts.do(t, "GET", nu, "", nil); w.Code != 200 || w.Body.String() != `{"n":1}` {
+					t.Errorf("GET after POST = %d %s, want the posted document", w.Code, w.Body)
+				}
+				wantStatus(t, ts.do(t, "DELETE", nu, "", map[string]string{"If-Match": "*"}), 204, "DELETE")
+			})
+			t.Run(res.invalid+"_POST_of_invalid_JSON_as_application/json_is_400", func(t *testing.T) {
+				wantError(t, ts.do(t, "POST", u, `{"a":2}[`, nil), 400, "JSON")
+				wantError(t, ts.do(t, "POST", res.url("p-invalid"), `{"a":2}[`, nil), 400, "JSON")
+				wantError(t, ts.do(t, "GET", res.url("p-invalid"), "", nil), 404, "")
+				if w := ts.do(t, "GET", u, "", nil); w.Body.String() != `{"a":1}` {
+					t.Errorf("after refused POSTs = %s, want unchanged", w.Body)
+				}
+			})
 			wantStatus(t, ts.do(t, "POST", u, `{"b":2}`, nil), 204, "XAPI-00310 POST merge")
 			if w := ts.do(t, "GET", u, "", nil); w.Body.String() != `{"a":1,"b":2}` {
 				t.Errorf("merged = %s", w.Body)

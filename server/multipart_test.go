@@ -78,19 +78,33 @@ func TestMultipartErrors(t *testing.T) {
 		name, body, ct, msg string
 	}{
 		{"XAPI-00129 attachment without its part", "", "", "no multipart part"},
-		{"XAPI-00128 part matching no attachment", "", "", "matches no attachment"},
+		{"XAPI-00128 XAPI-00132 part whose hash matches no attachment", "", "", "matches no attachment"},
 		{"hash header that does not match the data", "", "", "does not match"},
-		{"missing boundary", "x", "multipart/mixed", "boundary"},
-		{"first part not JSON", "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n", "multipart/mixed; boundary=b", "first multipart part"},
-		{"part without hash header", "--b\r\nContent-Type: application/json\r\n\r\n" + good + "\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n\r\nhello world\r\n--b--\r\n", "multipart/mixed; boundary=b", "X-Experience-API-Hash"},
+		{"XAPI-00131 missing boundary", "x", "multipart/mixed", "boundary"},
+		{"XAPI-00131 boundary not in the body", "--other\r\nContent-Type: application/json\r\n\r\n" + good + "\r\n--other--\r\n", "multipart/mixed; boundary=b", "multipart"},
+		{"XAPI-00134 first part not JSON", "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n", "multipart/mixed; boundary=b", "first multipart part"},
+		{"XAPI-00134 first part without Content-Type", "--b\r\n\r\n" + good + "\r\n--b--\r\n", "multipart/mixed; boundary=b", "first multipart part"},
+		{"XAPI-00132 part without hash header", "--b\r\nContent-Type: application/json\r\n\r\n" + good + "\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n\r\nhello world\r\n--b--\r\n", "multipart/mixed; boundary=b", "X-Experience-API-Hash"},
+		{"XAPI-00133 statements split over two parts", "--b\r\nContent-Type: application/json\r\n\r\n" + good + "\r\n--b\r\nContent-Type: application/json\r\n\r\n" + good + "\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\nX-Experience-API-Hash: " + sha(data) + "\r\n\r\n" + data + "\r\n--b--\r\n", "multipart/mixed; boundary=b", ""},
+		{"XAPI-00135 part without Content-Transfer-Encoding", "--b\r\nContent-Type: application/json\r\n\r\n" + good + "\r\n--b\r\nContent-Type: text/plain\r\nX-Experience-API-Hash: " + sha(data) + "\r\n\r\n" + data + "\r\n--b--\r\n", "multipart/mixed; boundary=b", "Content-Transfer-Encoding"},
+		{"XAPI-00135 part with Content-Transfer-Encoding base64", "--b\r\nContent-Type: application/json\r\n\r\n" + good + "\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\nX-Experience-API-Hash: " + sha(data) + "\r\n\r\naGVsbG8gd29ybGQ=\r\n--b--\r\n", "multipart/mixed; boundary=b", "Content-Transfer-Encoding"},
+		{"XAPI-00127 multipart/form-data", "", "", "Content-Type"},
+		{"XAPI-00127 text/plain", good, "text/plain", "Content-Type"},
 		{"garbage after the boundary", "--b\r\nContent-Type: application/json\r\n\r\n" + good, "multipart/mixed; boundary=b", ""},
 	}
 	tests[0].body, tests[0].ct = multipartBody(good)
 	tests[1].body, tests[1].ct = multipartBody(good, [2]string{sha(data), data}, [2]string{sha("other"), "other"})
 	tests[2].body, tests[2].ct = multipartBody(good, [2]string{sha(data), "tampered!!!"})
+	for i := range tests {
+		if strings.HasSuffix(tests[i].name, "multipart/form-data") {
+			tests[i].body, tests[i].ct = multipartBody(good, [2]string{sha(data), data})
+			tests[i].ct = strings.Replace(tests[i].ct, "multipart/mixed", "multipart/form-data", 1)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantError(t, ts.do(t, "POST", "/xapi/statements", tt.body, map[string]string{"Content-Type": tt.ct}), 400, tt.msg)
+			wantError(t, ts.do(t, "PUT", "/xapi/statements?statementId=6690e6c9-3ef0-4ed3-8b37-7f3964730bee", tt.body, map[string]string{"Content-Type": tt.ct}), 400, tt.msg)
 		})
 	}
 	if n := len(ts.store.Statements()); n != 0 {
