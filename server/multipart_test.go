@@ -64,10 +64,14 @@ func TestMultipartAttachments(t *testing.T) {
 		t.Errorf("attachment part = %q with hash %q, want the data sent", got, second.Header.Get("X-Experience-API-Hash"))
 	}
 
-	// XAPI-00161: without attachments=true the answer is plain JSON.
-	if w := ts.do(t, "GET", "/xapi/statements?statementId="+ids[0], "", nil); w.Header().Get("Content-Type") != "application/json" {
-		t.Errorf("attachments absent: Content-Type %q, want application/json", w.Header().Get("Content-Type"))
-	}
+	t.Run("XAPI-00161_without_attachments_true_the_answer_is_JSON_without_data", func(t *testing.T) {
+		for _, q := range []string{"statementId=" + ids[0], "statementId=" + ids[0] + "&attachments=false", "attachments=false"} {
+			w := ts.do(t, "GET", "/xapi/statements?"+q, "", nil)
+			if w.Code != 200 || w.Header().Get("Content-Type") != "application/json" || strings.Contains(w.Body.String(), data) {
+				t.Errorf("GET ?%s = %d %q %s, want application/json without the attachment data", q, w.Code, w.Header().Get("Content-Type"), w.Body)
+			}
+		}
+	})
 }
 
 func TestMultipartErrors(t *testing.T) {

@@ -467,6 +467,8 @@ func TestAuthority(t *testing.T) {
 // TestVoidingStatement covers the form of a voiding statement (xAPI Data
 // §2.3.2); what voiding does to the voided statement is the store's
 // (store.TestVoiding) and the whole server's (cmd/custodia TestVoidingEndToEnd).
+// The suite words XAPI-00019 as a verb IRI "ending with voided"; the spec
+// reserves exactly xapi.VerbVoided, and only that verb voids here.
 func TestVoidingStatement(t *testing.T) {
 	const voided = `{"id":"` + xapi.VerbVoided + `"}`
 	runCases(t, []vcase{
