@@ -2,9 +2,12 @@ package server_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"testing"
 )
+
+var versionRE = regexp.MustCompile(`^(1|2)\.0\.\d+$`)
 
 // TestAbout covers the About resource (xAPI Communication §2.8).
 func TestAbout(t *testing.T) {
@@ -33,6 +36,13 @@ func TestAbout(t *testing.T) {
 			t.Run("XAPI-00318_version_is_an_array_of_strings", func(t *testing.T) {
 				if err := json.Unmarshal(top["version"], &versions); err != nil || len(versions) == 0 {
 					t.Errorf("version = %s, want a non-empty array of strings", top["version"])
+				}
+			})
+			t.Run("XAPI-00316_every_version_is_one_this_LRS_speaks", func(t *testing.T) {
+				for _, v := range versions {
+					if !versionRE.MatchString(v) {
+						t.Errorf("version lists %q, want only 1.0.x and 2.0.x versions", v)
+					}
 				}
 			})
 			t.Run("XAPI-00317_lists_1.0.3_and_2.0.0", func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"custodia/xapi"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -123,6 +125,18 @@ func TestStatementsGet(t *testing.T) {
 		}
 		if strings.Count(w.Body.String(), `"statements"`) != 1 || strings.Count(w.Body.String(), `"more"`) != 1 {
 			t.Errorf("GET = %s, want a single statements and a single more property", w.Body)
+		}
+	})
+	t.Run("XAPI-00110_statements_is_an_array_of_statements", func(t *testing.T) {
+		w := ts.do(t, "GET", "/xapi/statements", "", nil)
+		var r struct{ Statements []json.RawMessage }
+		if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil || len(r.Statements) != 1 {
+			t.Fatalf("GET = %s, want statements to be an array of one", w.Body)
+		}
+		for _, raw := range r.Statements {
+			if _, err := xapi.ParseStatement(raw, xapi.V103); err != nil {
+				t.Errorf("statements[] entry %s is not a valid statement: %v", raw, err)
+			}
 		}
 	})
 	t.Run("XAPI-00165_Content-Type_on_every_GET", func(t *testing.T) {
