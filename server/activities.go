@@ -12,7 +12,12 @@ import (
 // canonical definition, or {objectType, id} for an Activity no statement
 // defined. activityId is required, once, and nothing else is allowed.
 func (s *Server) handleActivitiesGet(w http.ResponseWriter, r *http.Request, p governance.Principal) {
-	id, err := xapi.ParseActivitiesQuery(r.URL.Query())
+	vals, err := parseQuery(r, "server.activities")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	id, err := xapi.ParseActivitiesQuery(vals)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -36,7 +41,12 @@ func (s *Server) handleActivitiesGet(w http.ResponseWriter, r *http.Request, p g
 // IEEE 9274.1.1 §4.1.6.3): the Person object of the agent parameter, a JSON
 // Agent (not a Group), required once; nothing else is allowed.
 func (s *Server) handleAgentsGet(w http.ResponseWriter, r *http.Request, p governance.Principal) {
-	a, err := xapi.ParseAgentsQuery(r.URL.Query(), versionOf(r))
+	vals, err := parseQuery(r, "server.agents")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := xapi.ParseAgentsQuery(vals, versionOf(r))
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -42,6 +42,10 @@ func (s *Server) alternateSyntax(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		if nr.Method == http.MethodHead {
+			// net/http drops the body only of a real HEAD request.
+			w = headWriter{w}
+		}
 		next.ServeHTTP(w, nr)
 	})
 }
@@ -55,7 +59,10 @@ func (s *Server) rewriteAlternate(w http.ResponseWriter, r *http.Request) (*http
 	if r.Method != http.MethodPost {
 		return nil, version, xapi.Errorf(xapi.Invalid, op, "the alternate request syntax (method parameter) must be sent as POST")
 	}
-	q := r.URL.Query()
+	q, err := parseQuery(r, op)
+	if err != nil {
+		return nil, version, err
+	}
 	if len(q) != 1 || len(q["method"]) != 1 {
 		return nil, version, xapi.Errorf(xapi.Invalid, op, "the alternate request syntax allows no query parameter but method; send the others as form fields")
 	}
@@ -81,14 +88,18 @@ func (s *Server) rewriteAlternate(w http.ResponseWriter, r *http.Request) (*http
 	hdr := r.Header.Clone()
 	hdr.Del("Content-Type")
 	hdr.Del("Content-Length")
+	seen := map[int]bool{}
 	for name, vals := range form {
 		i := headerField(name)
 		if i < 0 && name != "content" {
 			continue
 		}
-		if len(vals) != 1 {
-			return nil, version, xapi.Errorf(xapi.Invalid, op, "form field %q is given more than once", name)
+		// Header names compare without case: Authorization and
+		// authorization are the same field, and two of them must not race.
+		if len(vals) != 1 || (i >= 0 && seen[i]) {
+			return nil, version, xapi.Errorf(xapi.Invalid, op, "a form field is given more than once (header names compare without case)")
 		}
+		seen[i] = true
 		if i >= 0 {
 			hdr.Set(alternateHeaders[i], vals[0])
 			delete(form, name)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -22,7 +23,12 @@ func (s *Server) handleDocumentGet(kind xapi.DocumentKind) func(http.ResponseWri
 		if r.Method == http.MethodHead {
 			w = headWriter{w}
 		}
-		d, err := xapi.ParseDocumentParams(kind, r.Method, r.URL.Query(), versionOf(r))
+		vals, err := parseQuery(r, "server.documents")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		d, err := xapi.ParseDocumentParams(kind, r.Method, vals, versionOf(r))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -105,7 +111,12 @@ func (s *Server) handleDocumentPost(kind xapi.DocumentKind) func(http.ResponseWr
 // of the activity, agent and (if given) registration.
 func (s *Server) handleDocumentDelete(kind xapi.DocumentKind) func(http.ResponseWriter, *http.Request, governance.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p governance.Principal) {
-		d, err := xapi.ParseDocumentParams(kind, r.Method, r.URL.Query(), versionOf(r))
+		vals, err := parseQuery(r, "server.documents")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		d, err := xapi.ParseDocumentParams(kind, r.Method, vals, versionOf(r))
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -116,6 +127,12 @@ func (s *Server) handleDocumentDelete(kind xapi.DocumentKind) func(http.Response
 			return
 		}
 		if d.ID == "" {
+			if len(cond.IfMatch) > 0 || len(cond.IfNoneMatch) > 0 {
+				// A precondition names one document's ETag; it cannot guard a
+				// delete of several.
+				writeError(w, r, xapi.Errorf(xapi.Invalid, "server.documents", "If-Match and If-None-Match apply to one document: give its id to delete it"))
+				return
+			}
 			err = s.gate.DeleteDocuments(r.Context(), p, d)
 		} else {
 			err = s.gate.DeleteDocument(r.Context(), p, d, cond)
@@ -138,7 +155,11 @@ func (s *Server) readDocumentWrite(w http.ResponseWriter, r *http.Request, kind 
 		writeError(w, r, err)
 		return xapi.DocumentParams{}, xapi.Document{}, xapi.Precondition{}, false
 	}
-	d, err := xapi.ParseDocumentParams(kind, r.Method, r.URL.Query(), versionOf(r))
+	vals, err := parseQuery(r, "server.documents")
+	if err != nil {
+		return fail(err)
+	}
+	d, err := xapi.ParseDocumentParams(kind, r.Method, vals, versionOf(r))
 	if err != nil {
 		return fail(err)
 	}
@@ -148,7 +169,11 @@ func (s *Server) readDocumentWrite(w http.ResponseWriter, r *http.Request, kind 
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return fail(err)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fail(errTooLarge)
+		}
+		return fail(xapi.Errorf(xapi.Invalid, "server.documents", "reading the request body failed"))
 	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {

@@ -42,6 +42,12 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		_, _ = rand.Read(b[:])
 		id := hex.EncodeToString(b[:])
 		w.Header().Set("X-Request-Id", id)
+		// Stored documents are served with the type their writer gave: never
+		// let a browser sniff or run them on this origin.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(r.URL.Path, "/xapi/") {
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		}
 		next.ServeHTTP(w, r.WithContext(governance.WithRequestID(r.Context(), id)))
 	})
 }

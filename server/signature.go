@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"mime"
+	"strconv"
 
 	"github.com/lestrrat-go/jwx/v2/cert"
 	"github.com/lestrrat-go/jwx/v2/jwa"
@@ -74,7 +75,7 @@ func verifySignature(sig []byte, st *xapi.Statement, v xapi.Version) error {
 	switch alg {
 	case jwa.RS256, jwa.RS384, jwa.RS512:
 	default:
-		return xapi.Errorf(xapi.Invalid, op, "the signature JWS uses alg %q; only RS256, RS384 and RS512 are allowed", alg.String())
+		return xapi.Errorf(xapi.Invalid, op, "the signature JWS uses alg %s; only RS256, RS384 and RS512 are allowed", quoteShort(alg.String()))
 	}
 	if len(sigs[0].Signature()) == 0 {
 		return xapi.Errorf(xapi.Invalid, op, "the signature JWS has an empty signature")
@@ -85,7 +86,17 @@ func verifySignature(sig []byte, st *xapi.Statement, v xapi.Version) error {
 	if b64, ok := hdr.Get("b64"); ok && b64 != true {
 		return xapi.Errorf(xapi.Invalid, op, "the signature JWS must have a base64url-encoded payload")
 	}
+	// Keys named by the token itself are never trusted (RFC 8725 §3.10):
+	// only x5c is used, and only to check consistency.
+	for _, name := range []string{"jwk", "jku", "x5u"} {
+		if _, ok := hdr.Get(name); ok {
+			return xapi.Errorf(xapi.Invalid, op, "the signature JWS names a key by %s; only x5c is accepted", name)
+		}
+	}
 	payload := msg.Payload()
+	if _, ok := hdr.Get("x5c"); ok && (hdr.X509CertChain() == nil || hdr.X509CertChain().Len() == 0) {
+		return xapi.Errorf(xapi.Invalid, op, "the signature JWS has an empty x5c")
+	}
 	if chain := hdr.X509CertChain(); chain != nil && chain.Len() > 0 {
 		der, _ := chain.Get(0)
 		c, err := cert.Parse(der)
@@ -114,3 +125,11 @@ func verifySignature(sig []byte, st *xapi.Statement, v xapi.Version) error {
 
 // sameIfBoth reports whether a and b are equal or one of them is empty.
 func sameIfBoth(a, b string) bool { return a == "" || b == "" || a == b }
+
+// quoteShort quotes s for an error message, cut to 32 bytes.
+func quoteShort(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -140,6 +140,9 @@ func TestSignedStatements(t *testing.T) {
 		{"x5c of another key rejected", signedStmt, sign(t, jwa.RS256, k.rsa, signedStmt, k.otherX5c, nil), "", 400, "does not verify"},
 		{"x5c that is not a certificate rejected", signedStmt, sign(t, jwa.RS256, k.rsa, signedStmt, base64.StdEncoding.EncodeToString([]byte("not a certificate")), nil), "", 400, "cannot be parsed"},
 		{"x5c with an ECDSA key rejected", signedStmt, sign(t, jwa.RS256, k.rsa, signedStmt, k.ecX5c, nil), "", 400, "no RSA public key"},
+		{"jwk header rejected (a key named by the token)", signedStmt, withHeader(t, sign(t, jwa.RS256, k.rsa, signedStmt, "", nil), `"jwk":{"kty":"oct","k":"c2VjcmV0"}`), "", 400, "jwk"},
+		{"jku header rejected", signedStmt, sign(t, jwa.RS256, k.rsa, signedStmt, "", map[string]any{"jku": "http://keys.example.com/"}), "", 400, "jku"},
+		{"empty x5c rejected", signedStmt, withHeader(t, sign(t, jwa.RS256, k.rsa, signedStmt, "", nil), `"x5c":[]`), "", 400, "x5c"},
 		{"critical header rejected", signedStmt, sign(t, jwa.RS256, k.rsa, signedStmt, "", map[string]any{"crit": []string{"exp"}, "exp": 1}), "", 400, "critical"},
 		{"XAPI-00115 empty signature rejected", signedStmt, base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(signedStmt)) + ".", "", 400, "empty signature"},
 		{"XAPI-00115 not a JWS", signedStmt, "this is not a JWS", "", 400, "not a valid JWS"},
@@ -187,4 +190,18 @@ func TestSignedStatementPut(t *testing.T) {
 	}
 	tampered, ct := signedBody(strings.Replace(signedStmt, "course/1", "course/2", 1), sign(t, jwa.RS256, k.rsa, signedStmt, "", nil), "application/octet-stream")
 	wantError(t, ts.do(t, "PUT", "/xapi/statements?statementId=2c7c2b04-59b3-4a34-a3a2-6d3b2ab3a111", tampered, map[string]string{"Content-Type": ct}), 400, "payload does not match")
+}
+
+// withHeader adds a raw member to a compact JWS's protected header, keeping
+// the old signature (the LRS must refuse the header before checking it).
+func withHeader(t *testing.T, compact, member string) string {
+	t.Helper()
+	parts := strings.Split(compact, ".")
+	h, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = append(h[:len(h)-1], []byte(","+member+"}")...)
+	parts[0] = base64.RawURLEncoding.EncodeToString(h)
+	return strings.Join(parts, ".")
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file holds the rules of the three document resources (xAPI 1.0.3
@@ -113,6 +114,9 @@ func ParseDocumentParams(kind DocumentKind, method string, vals url.Values, v Ve
 			return DocumentParams{}, Errorf(Invalid, op, "%s: must be given once", k)
 		}
 		val := vs[0]
+		if !utf8.ValidString(val) {
+			return DocumentParams{}, Errorf(Invalid, op, "%s: must be valid UTF-8", k)
+		}
 		switch k {
 		case "activityId":
 			if !isIRI(val) {

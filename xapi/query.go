@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // queryParams are the parameters of GET /statements (xAPI Communication
@@ -47,6 +48,9 @@ func ParseQuery(vals url.Values, v Version) (Query, error) {
 			return Query{}, Errorf(Invalid, op, "%s: must be given once", k)
 		}
 		val := vs[0]
+		if !utf8.ValidString(val) {
+			return Query{}, Errorf(Invalid, op, "%s: must be valid UTF-8", k)
+		}
 		bad := func(what string) error { return Errorf(Invalid, op, "%s: must be %s", k, what) }
 		switch k {
 		case "statementId", "voidedStatementId", "registration":
