@@ -17,7 +17,7 @@ import (
 // handleDocumentGet answers GET and HEAD: one document, exactly as stored
 // with its Content-Type, ETag and Last-Modified, when the id parameter is
 // given; else the JSON array of the ids of the set (updated after since),
-// with Last-Modified the newest update among them.
+// each once, with Last-Modified the newest update among them.
 func (s *Server) handleDocumentGet(kind xapi.DocumentKind) func(http.ResponseWriter, *http.Request, governance.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 		if r.Method == http.MethodHead {
@@ -40,10 +40,17 @@ func (s *Server) handleDocumentGet(kind xapi.DocumentKind) func(http.ResponseWri
 				writeError(w, r, err)
 				return
 			}
-			ids := make([]string, len(docs))
+			// Each id once: without a registration, State lists the
+			// documents of every registration, and one stateId may be
+			// used under several.
+			ids := make([]string, 0, len(docs))
+			seen := make(map[string]bool, len(docs))
 			var newest time.Time
-			for i, doc := range docs {
-				ids[i] = doc.ID
+			for _, doc := range docs {
+				if !seen[doc.ID] {
+					seen[doc.ID] = true
+					ids = append(ids, doc.ID)
+				}
 				if doc.Updated.After(newest) {
 					newest = doc.Updated
 				}

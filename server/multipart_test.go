@@ -50,6 +50,11 @@ func TestMultipartAttachments(t *testing.T) {
 	if w.Code != 200 || err != nil || mt != "multipart/mixed" {
 		t.Fatalf("XAPI-00167 GET attachments=true = %d %q", w.Code, w.Header().Get("Content-Type"))
 	}
+	// The part header is spelled as the spec spells it: TinCanJS looks it
+	// up case-sensitively.
+	if raw := w.Body.String(); !strings.Contains(raw, "\r\nX-Experience-API-Hash: "+sha(data)+"\r\n") {
+		t.Errorf("GET attachments=true: no part header spelled X-Experience-API-Hash in %q", raw)
+	}
 	mr := multipart.NewReader(w.Body, params["boundary"])
 	first, err := mr.NextPart()
 	if err != nil || first.Header.Get("Content-Type") != "application/json" {

@@ -278,7 +278,10 @@ func (s *Server) writeStatements(w http.ResponseWriter, r *http.Request, p gover
 			h := textproto.MIMEHeader{}
 			h.Set("Content-Type", a.ContentType)
 			h.Set("Content-Transfer-Encoding", "binary")
-			h.Set("X-Experience-API-Hash", a.SHA2)
+			// Spelled as the spec spells it: Set would canonicalize it
+			// to X-Experience-Api-Hash, which clients that match part
+			// headers case-sensitively (TinCanJS) do not find.
+			h["X-Experience-API-Hash"] = []string{a.SHA2}
 			part, _ := mw.CreatePart(h)
 			_, _ = part.Write(d)
 		}
