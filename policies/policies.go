@@ -22,7 +22,9 @@ package policies
 
 import "embed"
 
-// FS holds the default policy modules and their tests.
+// FS holds the default policy modules, their tests, and data.json: the
+// policy data, mounted at the root of data (so that Rego reads
+// data.custodia.purposes).
 //
-//go:embed *.rego
+//go:embed *.rego *.json
 var FS embed.FS
