@@ -60,6 +60,9 @@ type Input struct {
 	Principal Principal
 	Action    string         // e.g. "statements.write"
 	Resource  map[string]any // facts about what is touched
+	// Context holds the state of the world the decision depends on: now,
+	// the consents of the resource's subjects, legal holds (see the gate).
+	Context map[string]any
 }
 
 // Decision is the outcome of a policy evaluation.
@@ -473,7 +476,12 @@ func (in Input) value() map[string]any {
 	if res == nil {
 		res = map[string]any{}
 	}
+	c := in.Context
+	if c == nil {
+		c = map[string]any{}
+	}
 	return map[string]any{
+		"context": c,
 		"principal": map[string]any{
 			"id":         in.Principal.ID,
 			"roles":      strs(in.Principal.Roles),
@@ -570,7 +578,10 @@ func (ps *policySet) sample(ctx context.Context) error {
 			p.Agent = &agent
 		}
 		for _, action := range []string{"statements.write", "statements.read", "statements.query", "policies.manage"} {
-			in := Input{Principal: p, Action: action, Resource: res}
+			in := Input{Principal: p, Action: action, Resource: res, Context: map[string]any{
+				"now": now.Format(time.RFC3339Nano), "consents": map[string]any{ifi: map[string]any{}},
+				"holds": map[string]any{"subjects": []any{}, "purposes": []any{}},
+			}}
 			d, _, err := ps.eval(ctx, in)
 			if err != nil {
 				msg := "policy does not give a well-formed decision"

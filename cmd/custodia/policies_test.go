@@ -16,7 +16,7 @@ func TestPolicyRevisionsSurviveRestart(t *testing.T) {
 	data := t.TempDir()
 	l := startLRS(t, data)
 	ck, cs := l.credential(t, `{"name":"dpo","roles":["compliance"]}`)
-	hk, hs := l.credential(t, `{"name":"hr","roles":["hr"],"scopes":["all/read"]}`)
+	ak, as := l.credential(t, `{"name":"audit","roles":["auditor"]}`)
 	revision := func(l *lrs) string {
 		t.Helper()
 		code, b, _ := l.call(t, "GET", "/api/v1/policies", ck, cs, "2.0.0", nil)
@@ -26,24 +26,26 @@ func TestPolicyRevisionsSurviveRestart(t *testing.T) {
 		}
 		return ov.Revision
 	}
-	hrStatus := func(l *lrs) int {
+	// The uploaded rule lets auditors manage credentials, which no default
+	// rule does.
+	auditorStatus := func(l *lrs) int {
 		t.Helper()
-		code, _, _ := l.call(t, "GET", "/xapi/statements", hk, hs, "2.0.0", nil)
+		code, _, _ := l.call(t, "GET", "/api/v1/credentials", ak, as, "2.0.0", nil)
 		return code
 	}
 	pack := revision(l)
-	if got := hrStatus(l); got != 403 {
-		t.Fatalf("hr reading under the pack = %d, want 403", got)
+	if got := auditorStatus(l); got != 403 {
+		t.Fatalf("auditor listing credentials under the pack = %d, want 403", got)
 	}
 	marker := "MARKER-policy-3c1e9b"
-	src := "package custodia.authz\n\n# " + marker + "\nallow contains \"hr may read statements\" if {\n\tinput.action in {\"statements.read\", \"statements.query\"}\n\t\"hr\" in roles\n}\n"
-	code, b, _ := l.call(t, "PUT", "/api/v1/policies/hr.rego", ck, cs, "2.0.0", []byte(src))
+	src := "package custodia.authz\n\n# " + marker + "\nallow contains \"auditors may manage credentials\" if {\n\tinput.action == \"credentials.manage\"\n\t\"auditor\" in roles\n}\n"
+	code, b, _ := l.call(t, "PUT", "/api/v1/policies/extra.rego", ck, cs, "2.0.0", []byte(src))
 	var put struct{ Revision string }
 	if code != 200 || json.Unmarshal(b, &put) != nil || put.Revision == pack {
-		t.Fatalf("PUT hr.rego = %d %s", code, b)
+		t.Fatalf("PUT extra.rego = %d %s", code, b)
 	}
-	if got := hrStatus(l); got != 200 {
-		t.Errorf("hr reading after the upload = %d, want 200", got)
+	if got := auditorStatus(l); got != 200 {
+		t.Errorf("auditor listing credentials after the upload = %d, want 200", got)
 	}
 	l.stop()
 
@@ -51,8 +53,8 @@ func TestPolicyRevisionsSurviveRestart(t *testing.T) {
 	if got := revision(l); got != put.Revision {
 		t.Errorf("revision after restart = %s, want %s", got, put.Revision)
 	}
-	if got := hrStatus(l); got != 200 {
-		t.Errorf("hr reading after restart = %d, want 200", got)
+	if got := auditorStatus(l); got != 200 {
+		t.Errorf("auditor listing credentials after restart = %d, want 200", got)
 	}
 	code, b, _ = l.call(t, "POST", "/api/v1/policies/rollback", ck, cs, "2.0.0", []byte(`{"revision":"`+pack+`"}`))
 	if code != 200 || !bytes.Contains(b, []byte(pack)) {
@@ -64,8 +66,8 @@ func TestPolicyRevisionsSurviveRestart(t *testing.T) {
 	if got := revision(l); got != pack {
 		t.Errorf("revision after rollback and restart = %s, want %s", got, pack)
 	}
-	if got := hrStatus(l); got != 403 {
-		t.Errorf("hr reading after rollback and restart = %d, want 403", got)
+	if got := auditorStatus(l); got != 403 {
+		t.Errorf("auditor listing credentials after rollback and restart = %d, want 403", got)
 	}
 	code, b, _ = l.call(t, "GET", "/api/v1/policies/revisions", ck, cs, "2.0.0", nil)
 	var revs struct {
