@@ -13,7 +13,8 @@
 // evaluated with an input of the form
 //
 //	{"principal": {"id", "roles", "scopes", "identities", "purpose"},
-//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage",
+//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage" |
+//	           "policies.read" | "policies.manage" | …,
 //	 "resource": {...facts about what is touched...}}
 //
 // Identities are agent IFIs in the canonical form of xapi.Agent.IFI. They
