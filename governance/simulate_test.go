@@ -66,6 +66,27 @@ test_admin if authz.decision.allow with input as {"principal": {"roles": ["admin
 test_fails_on_purpose if authz.decision.allow with input as {"principal": {"roles": ["hr"], "purpose": ""}, "action": "statements.read", "resource": {}}
 `
 
+// simData is policy data with the purposes training and analytics, in the
+// shape of the contract.
+func simData(t *testing.T) json.RawMessage {
+	t.Helper()
+	purpose := func(title string) map[string]any {
+		return map[string]any{
+			"title": title, "description": "A purpose of the simulation test.", "legal_basis": "contract", "retention_days": 30,
+			"readers": []string{"hr"}, "masks": map[string]any{}, "minimise": []string{}, "signed_statements": "keep_whole",
+			"match": map[string]any{"clients": []string{}, "activity_prefixes": []string{}, "verbs": []string{}, "activity_types": []string{}},
+		}
+	}
+	b, err := json.Marshal(map[string]any{"custodia": map[string]any{
+		"purposes": map[string]any{"training": purpose("Training"), "analytics": purpose("Analytics")},
+		"settings": map[string]any{"default_purpose": "training"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestSimulatePolicy(t *testing.T) {
 	ctx := context.Background()
 	f := newPolicyFixture(t)
@@ -93,7 +114,7 @@ func TestSimulatePolicy(t *testing.T) {
 
 	req := governance.SimulationRequest{
 		Modules: map[string]string{"authz.rego": simAfter, "sim_test.rego": simAfterTest},
-		Data:    json.RawMessage(`{"custodia": {"purposes": {"training": {}, "analytics": {}}}}`),
+		Data:    simData(t),
 	}
 	for name := range f.engine.PolicySet().Modules {
 		if name != "authz.rego" {
