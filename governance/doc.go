@@ -16,6 +16,15 @@
 // of the Agents resource are read through the Gate as well, under the
 // actions activities.read and agents.read.
 //
+// The policy itself is managed through the Gate as well (manage.go, under
+// the actions policies.read and policies.manage): a PolicySet (Rego modules
+// and one data document) becomes active only through Engine.Check — strict
+// compile, all its tests, sample decisions within DecisionTimeout — and is
+// kept as a content-addressed revision in the record store, so that it can
+// be rolled back and survives a restart (Engine.Restore). SimulatePolicy
+// compares a candidate with the active policy on the stored statements
+// without activating it.
+//
 // The server is handed only the Gate. Principals come from Authenticate,
 // which checks Basic credentials kept (sealed) in the store's system records.
 //

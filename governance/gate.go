@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"custodia/xapi"
@@ -29,6 +30,10 @@ type StatementStore interface {
 	// Attachment returns the data with hash sha2 stored with statement id,
 	// or NotFound.
 	Attachment(ctx context.Context, id, sha2 string) ([]byte, error)
+	// ScanStatements calls fn with every stored statement, voided ones
+	// included, oldest first (stored order), until fn reports false or
+	// fails; its error is returned.
+	ScanStatements(ctx context.Context, fn func(*xapi.Statement) (bool, error)) error
 }
 
 // RecordStore keeps small sealed system records (credentials). Implemented
@@ -114,6 +119,8 @@ type GateConfig struct {
 type Gate struct {
 	cfg   GateConfig
 	creds *credentialCache
+	// policyMu serialises policy changes: each builds on the active set.
+	policyMu sync.Mutex
 }
 
 // NewGate returns a Gate over the given store, engine and audit log.
@@ -158,12 +165,13 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 			subjects[sub] = true
 		}
 		_, voiding := s.VoidTarget()
-		res := map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "voiding": voiding, "verb": f.Verb}
 		key := fmt.Sprint(f.Subjects, f.Agents, voiding, f.Verb)
 		d, ok := cache[key]
 		if !ok {
-			var err error
-			d, err = g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.write", Resource: res})
+			in, err := g.statementInput(ctx, p, "statements.write", s)
+			if err == nil {
+				d, err = g.cfg.Engine.Decide(ctx, in)
+			}
 			if err != nil {
 				return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
 			}
@@ -220,7 +228,11 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 			continue
 		}
 		f := s.Facts()
-		d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
+		in, err := g.statementInput(ctx, p, "statements.read", s)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
+		}
+		d, err := g.cfg.Engine.Decide(ctx, in)
 		if err != nil {
 			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
 		}
@@ -293,7 +305,11 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 		return nil, err
 	}
 	f := s.Facts()
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: readResource(f)})
+	var d Decision
+	in, err := g.statementInput(ctx, p, action, s)
+	if err == nil {
+		d, err = g.cfg.Engine.Decide(ctx, in)
+	}
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
@@ -343,7 +359,11 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 		key := fmt.Sprint(f.Subjects, f.Agents, f.Verb)
 		ok, seen := cache[key]
 		if !seen {
-			d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
+			in, err := g.statementInput(ctx, p, "statements.read", s)
+			if err != nil {
+				return false, err
+			}
+			d, err := g.cfg.Engine.Decide(ctx, in)
 			if err != nil {
 				return false, err
 			}
@@ -381,8 +401,18 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	return stmts, next, nil
 }
 
-func readResource(f xapi.Facts) map[string]any {
-	return map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "verb": f.Verb}
+// statementInput builds the policy input for action ("statements.write" or
+// "statements.read") on statement s by p. The gate and the policy
+// simulator (SimulatePolicy) share it, so that a simulation decides on
+// exactly the input a request would.
+func (g *Gate) statementInput(ctx context.Context, p Principal, action string, s *xapi.Statement) (Input, error) {
+	f := s.Facts()
+	res := map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "verb": f.Verb}
+	if action == "statements.write" {
+		_, voiding := s.VoidTarget()
+		res["voiding"] = voiding
+	}
+	return Input{Principal: p, Action: action, Resource: res}, nil
 }
 
 // describeQuery names the filters of q without their values, which may be

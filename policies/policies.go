@@ -13,7 +13,8 @@
 // evaluated with an input of the form
 //
 //	{"principal": {"id", "roles", "scopes", "identities", "purpose"},
-//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage",
+//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage" |
+//	           "policies.read" | "policies.manage" | …,
 //	 "resource": {...facts about what is touched...}}
 //
 // Identities are agent IFIs in the canonical form of xapi.Agent.IFI. They
@@ -22,7 +23,9 @@ package policies
 
 import "embed"
 
-// FS holds the default policy modules and their tests.
+// FS holds the default policy modules, their tests, and data.json: the
+// policy data, mounted at the root of data (so that Rego reads
+// data.custodia.purposes).
 //
-//go:embed *.rego
+//go:embed *.rego *.json
 var FS embed.FS

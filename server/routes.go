@@ -65,6 +65,16 @@ func (s *Server) routes() {
 	api.Handle("/credentials", s.authed(s.handleCredentialsCreate)).Methods(http.MethodPost)
 	api.Handle("/credentials", s.authed(s.handleCredentialsList)).Methods(http.MethodGet, http.MethodHead)
 	api.Handle("/credentials/{key}", s.authed(s.handleCredentialsRevoke)).Methods(http.MethodDelete)
+	api.Handle("/openapi.json", handleOpenAPI()).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/policies", s.authed(s.handlePoliciesList)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/policies/revisions", s.authed(s.handlePolicyRevisions)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/policies/rollback", s.authed(s.handlePolicyRollback)).Methods(http.MethodPost)
+	api.Handle("/policies/simulate", s.authed(s.handlePolicySimulate)).Methods(http.MethodPost)
+	api.Handle("/policies/{name}", s.authed(s.handlePolicyGet)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/policies/{name}", s.authed(s.handlePolicyPut)).Methods(http.MethodPut)
+	api.Handle("/policies/{name}", s.authed(s.handlePolicyDelete)).Methods(http.MethodDelete)
+	api.Handle("/policy-data", s.authed(s.handlePolicyDataGet)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/policy-data", s.authed(s.handlePolicyDataPut)).Methods(http.MethodPut)
 }
 
 // allowedMethods lists the methods the routes of r's path accept, for the

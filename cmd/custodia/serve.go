@@ -159,6 +159,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("serve: loading policies: %w", err)
 	}
+	// Policy revisions live in the store: a restart resumes on the policy
+	// activated last, not on the embedded pack.
+	if err := engine.Restore(ctx, db, nil); err != nil {
+		return fmt.Errorf("serve: restoring the active policy: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

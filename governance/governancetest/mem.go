@@ -87,6 +87,23 @@ func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after stri
 	return out, "", nil
 }
 
+// ScanStatements implements governance.StatementStore.
+func (f *MemStore) ScanStatements(ctx context.Context, fn func(*xapi.Statement) (bool, error)) error {
+	f.mu.Lock()
+	all := append([]*xapi.Statement(nil), f.stmts...)
+	f.mu.Unlock()
+	for _, s := range all {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		more, err := fn(s)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
 // mergeDefinitions merges the Activity definitions of s into the canonical
 // copies, as store.DB does. f.mu is held.
 func (f *MemStore) mergeDefinitions(s *xapi.Statement) {
