@@ -51,7 +51,8 @@ func ParseVersionHeader(h string) (Version, error) {
 // Statement is one validated xAPI Statement. It keeps the document as
 // received (plus what the LRS sets), so that format=exact returns it unchanged.
 type Statement struct {
-	m map[string]any // the validated tree; numbers are json.Number
+	m   map[string]any // the validated tree; numbers are json.Number
+	rec Recorded       // governance metadata, not part of the JSON (recorded.go)
 }
 
 // ParseStatements parses a POST body: one Statement or an array of them. Every
