@@ -255,6 +255,10 @@ type Query struct {
 	Format            Format    // default exact
 	Attachments       bool
 	Ascending         bool
+	// Purpose is not an xAPI parameter (ParseQuery never sets it): the
+	// governance gate sets it to keep only statements recorded for that
+	// purpose (see Recorded), which the store answers from an index.
+	Purpose string
 }
 
 // NewUUID returns a random RFC 4122 version 4 UUID.
