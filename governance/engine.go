@@ -12,6 +12,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"custodia/xapi"
 )
@@ -24,6 +25,9 @@ type Input struct {
 	Principal Principal
 	Action    string         // e.g. "statements.write"
 	Resource  map[string]any // facts about what is touched
+	// Context holds the state of the world the decision depends on: now,
+	// the consents of the resource's subjects, legal holds (see the gate).
+	Context map[string]any
 }
 
 // Decision is the outcome of a policy evaluation.
@@ -31,6 +35,8 @@ type Decision struct {
 	Allow    bool
 	Reasons  []string
 	Revision string // the policy revision that decided
+	// Obligations are what an allowing decision requires (obligations.go).
+	Obligations Obligations
 }
 
 // Engine evaluates the active policy set. Queries are prepared once per
@@ -42,16 +48,22 @@ type Engine struct {
 type policySet struct {
 	query    rego.PreparedEvalQuery
 	revision string
+	data     PolicyData
 }
 
 // NewEngine compiles (strictly) the policy modules in fsys, leaving out the
-// _test.rego files, and prepares the decision query.
+// _test.rego files, with the policy data document data.json of fsys (see
+// ParsePolicyData), and prepares the decision query.
 func NewEngine(ctx context.Context, fsys fs.FS) (*Engine, error) {
 	mods, err := readModules(fsys, false)
 	if err != nil {
 		return nil, err
 	}
-	ps, err := preparePolicySet(ctx, mods)
+	data, err := readData(fsys)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := preparePolicySet(ctx, mods, data)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +74,9 @@ func NewEngine(ctx context.Context, fsys fs.FS) (*Engine, error) {
 
 // Revision reports the active policy revision: a digest of the modules.
 func (e *Engine) Revision() string { return e.active.Load().revision }
+
+// PolicyData reports the purposes and settings of the active policy set.
+func (e *Engine) PolicyData() PolicyData { return e.active.Load().data }
 
 // Decide evaluates the active policy for in. Any evaluation failure, or a
 // result that is not a well-formed decision, is an error: callers fail closed.
@@ -90,6 +105,9 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 			}
 		}
 	}
+	if d.Obligations, err = decodeObligations(obj["obligations"]); err != nil {
+		return Decision{}, &xapi.Error{Kind: xapi.Internal, Op: "governance.Decide", Err: fmt.Errorf("policy decision for %s: %w", in.Action, err)}
+	}
 	return d, nil
 }
 
@@ -98,7 +116,12 @@ func (in Input) value() map[string]any {
 	if res == nil {
 		res = map[string]any{}
 	}
+	c := in.Context
+	if c == nil {
+		c = map[string]any{}
+	}
 	return map[string]any{
+		"context": c,
 		"principal": map[string]any{
 			"id":         in.Principal.ID,
 			"roles":      strs(in.Principal.Roles),
@@ -120,8 +143,12 @@ func strs(s []string) []any {
 	return out
 }
 
-func preparePolicySet(ctx context.Context, mods map[string]string) (*policySet, error) {
-	opts := []func(*rego.Rego){rego.Query(decisionQuery), rego.Strict(true)}
+func preparePolicySet(ctx context.Context, mods map[string]string, data map[string]any) (*policySet, error) {
+	pd, err := ParsePolicyData(data)
+	if err != nil {
+		return nil, err
+	}
+	opts := []func(*rego.Rego){rego.Query(decisionQuery), rego.Strict(true), rego.Store(inmem.NewFromObject(data))}
 	names := make([]string, 0, len(mods))
 	for name := range mods {
 		names = append(names, name)
@@ -136,7 +163,7 @@ func preparePolicySet(ctx context.Context, mods map[string]string) (*policySet, 
 	if err != nil {
 		return nil, &xapi.Error{Kind: xapi.Invalid, Op: "governance.NewEngine", Msg: "policy does not compile", Err: err}
 	}
-	return &policySet{query: q, revision: hex.EncodeToString(h.Sum(nil))[:16]}, nil
+	return &policySet{query: q, revision: hex.EncodeToString(h.Sum(nil))[:16], data: pd}, nil
 }
 
 // readModules reads the .rego files of fsys: without tests, or with them.

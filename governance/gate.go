@@ -63,6 +63,17 @@ type DocumentStore interface {
 	DeleteDocuments(ctx context.Context, d xapi.DocumentParams) (int, error)
 }
 
+// RetentionStore finds and removes statements whose retention has ended.
+// Implemented by store.DB; see there for the full contract.
+type RetentionStore interface {
+	// ScanExpired calls fn with each statement whose Recorded().Expires is
+	// at or before now, carrying its Recorded; an error from fn ends the scan.
+	ScanExpired(ctx context.Context, now time.Time, fn func(*xapi.Statement) error) error
+	// DeleteStatements removes the statements ids with their attachments
+	// and index entries and reports how many were stored.
+	DeleteStatements(ctx context.Context, ids []string) (int, error)
+}
+
 // AuditEntry is one decision as recorded in the audit log. It names
 // principals and subjects only by pseudonym and never holds content.
 type AuditEntry struct {
@@ -98,6 +109,7 @@ type GateConfig struct {
 	Records       RecordStore
 	Activities    ActivityStore // canonical Activity definitions (activities.go)
 	Documents     DocumentStore
+	Retention     RetentionStore // statements past their retention (retention.go)
 	Auditor       Auditor
 	Pseudonymizer Pseudonymizer
 	// AuthorityHomePage is the account homePage of the authority set on
@@ -146,10 +158,12 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	const op = "governance.PutStatements"
 	auth := g.authority(p)
 	ids := make([]string, len(stmts))
+	obls := make([]Obligations, len(stmts))
 	subjects := map[string]bool{}
 	var refusals, allowReasons []string
 	revision := ""
 	cache := map[string]Decision{}
+	rc := g.newRequestState()
 	for i, s := range stmts {
 		s.Prepare(xapi.Prepare{Authority: auth, Version: v})
 		ids[i] = s.ID()
@@ -157,13 +171,17 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		for _, sub := range f.Subjects {
 			subjects[sub] = true
 		}
-		_, voiding := s.VoidTarget()
-		res := map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "voiding": voiding, "verb": f.Verb}
-		key := fmt.Sprint(f.Subjects, f.Agents, voiding, f.Verb)
+		in, err := g.writeInput(ctx, p, s, f, rc)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
+		}
+		key, err := decisionKey(in)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
+		}
 		d, ok := cache[key]
 		if !ok {
-			var err error
-			d, err = g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.write", Resource: res})
+			d, err = g.cfg.Engine.Decide(ctx, in)
 			if err != nil {
 				return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
 			}
@@ -175,6 +193,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		} else if len(allowReasons) == 0 {
 			allowReasons = d.Reasons
 		}
+		obls[i] = d.Obligations
 	}
 	e := g.entry(ctx, p, "statements.write", ids, revision)
 	e.Subjects = g.pseudonyms(keys(subjects))
@@ -185,11 +204,12 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		}
 		return nil, &xapi.Error{Kind: xapi.Forbidden, Op: op, Msg: "refused by policy: " + strings.Join(refusals, ", ")}
 	}
-	e.Decision, e.Reasons, e.Count = "allow", allowReasons, len(stmts)
+	out, summary := applyWriteObligations(stmts, obls)
+	e.Decision, e.Reasons, e.Count = "allow", append(append([]string(nil), allowReasons...), summary...), len(stmts)
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := g.cfg.Statements.PutStatements(ctx, stmts, atts); err != nil {
+	if err := g.cfg.Statements.PutStatements(ctx, out, atts); err != nil {
 		return nil, err
 	}
 	return ids, nil
@@ -214,13 +234,18 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 	var ids []string
 	subjects := map[string]bool{}
 	revision := g.cfg.Engine.Revision()
+	rc := g.newRequestState()
 	for _, s := range stmts {
 		atts := s.Attachments()
 		if len(atts) == 0 {
 			continue
 		}
 		f := s.Facts()
-		d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
+		in, err := g.readInput(ctx, p, s, f, rc)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
+		}
+		d, err := g.cfg.Engine.Decide(ctx, in)
 		if err != nil {
 			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
 		}
@@ -293,7 +318,11 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 		return nil, err
 	}
 	f := s.Facts()
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: readResource(f)})
+	in, err := g.readInput(ctx, p, s, f, g.newRequestState())
+	if err != nil {
+		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
+	}
+	d, err := g.cfg.Engine.Decide(ctx, in)
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
@@ -309,6 +338,9 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 	e.Decision, e.Count = "allow", 1
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
+	}
+	if len(d.Obligations.Mask) > 0 {
+		s = s.Masked(d.Obligations.Mask)
 	}
 	return s, nil
 }
@@ -336,24 +368,35 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if limit <= 0 || limit > g.cfg.MaxLimit {
 		limit = g.cfg.MaxLimit
 	}
-	cache := map[string]bool{}
+	if coarse.Obligations.Purpose != "" {
+		q.Purpose = coarse.Obligations.Purpose
+	}
+	rc := g.newRequestState()
+	cache := map[string]Decision{}
+	masks := map[string][]string{}
 	filtered := 0
 	keep := func(s *xapi.Statement) (bool, error) {
-		f := s.Facts()
-		key := fmt.Sprint(f.Subjects, f.Agents, f.Verb)
-		ok, seen := cache[key]
+		in, err := g.readInput(ctx, p, s, s.Facts(), rc)
+		if err != nil {
+			return false, err
+		}
+		key, err := decisionKey(in)
+		if err != nil {
+			return false, err
+		}
+		d, seen := cache[key]
 		if !seen {
-			d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
-			if err != nil {
+			if d, err = g.cfg.Engine.Decide(ctx, in); err != nil {
 				return false, err
 			}
-			ok = d.Allow
-			cache[key] = ok
+			cache[key] = d
 		}
-		if !ok {
+		if !d.Allow {
 			filtered++
+		} else if len(d.Obligations.Mask) > 0 {
+			masks[s.ID()] = d.Obligations.Mask
 		}
-		return ok, nil
+		return d.Allow, nil
 	}
 	stmts, next, err := g.cfg.Statements.QueryStatements(ctx, q, after, limit, keep)
 	if err != nil {
@@ -378,11 +421,12 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if err := g.record(ctx, e); err != nil {
 		return nil, "", err
 	}
+	for i, s := range stmts {
+		if m := masks[s.ID()]; len(m) > 0 {
+			stmts[i] = s.Masked(m)
+		}
+	}
 	return stmts, next, nil
-}
-
-func readResource(f xapi.Facts) map[string]any {
-	return map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "verb": f.Verb}
 }
 
 // describeQuery names the filters of q without their values, which may be

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
 
 	"custodia/governance"
@@ -17,7 +18,11 @@ func TestRego(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := tester.NewRunner().SetModules(mods).RunTests(context.Background(), nil)
+	data, err := governance.ReadPolicyData(policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := tester.NewRunner().SetModules(mods).SetStore(inmem.NewFromObject(data)).RunTests(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,5 +24,5 @@ import "embed"
 
 // FS holds the default policy modules and their tests.
 //
-//go:embed *.rego
+//go:embed *.rego *.json
 var FS embed.FS
