@@ -264,13 +264,37 @@ test_allow_admin_reads_every_purpose if {
 	read(admin, skills_row, consents(alice, "skills-development", true)).allow
 }
 
-test_deny_admin_reads_without_consent if {
-	not read(admin, skills_row, no_consents).allow
+test_allow_admin_reads_without_consent if {
+	read(admin, skills_row, no_consents).allow
 }
 
+no_bypass := {"default_purpose": "learning-records", "admin_bypass": false}
+
 test_deny_admin_bypass_off if {
-	d := read(admin, skills_row, consents(alice, "skills-development", true)) with data.custodia.settings as {"default_purpose": "learning-records", "admin_bypass": false}
+	d := read(admin, skills_row, consents(alice, "skills-development", true)) with data.custodia.settings as no_bypass
 	not d.allow
+	d2 := read(object.union(admin, {"purpose": "skills-development"}), skills_row, no_consents) with data.custodia.settings as no_bypass
+	d2.reasons == ["consent to purpose skills-development was withdrawn or never given"]
+}
+
+admin_write(resource, ctx) := d if {
+	d := authz.decision with input as {"principal": admin, "action": "statements.write", "resource": resource, "context": ctx}
+}
+
+test_allow_admin_writes_without_consent_unminimised if {
+	d := admin_write(video_pause, no_consents)
+	d.allow
+	d.obligations.purpose == "clickstream-analytics"
+	d.obligations.minimise == []
+	admin_write(object.union(video_pause, {"signed": true}), no_consents).allow
+}
+
+test_deny_admin_writes_without_bypass if {
+	d := admin_write(video_pause, no_consents) with data.custodia.settings as no_bypass
+	not d.allow
+	d.reasons == ["purpose clickstream-analytics needs the consent of every person the statement is about"]
+	d2 := admin_write(video_pause, consents(alice, "clickstream-analytics", true)) with data.custodia.settings as no_bypass
+	d2.obligations.minimise == ["context.extensions"]
 }
 
 test_deny_read_expired if {
