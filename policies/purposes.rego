@@ -15,15 +15,16 @@
 #                             of the resource's subjects, holds {subjects, purposes}
 package custodia.authz
 
-default purposes := {}
+# Purposes and settings are read through references into data (purpose(id),
+# data.custodia.settings.x), never copied whole into a value: a decision
+# then reads only the members it needs.
+purpose(id) := data.custodia.purposes[id]
 
-purposes := data.custodia.purposes
+has_purposes if data.custodia.purposes[_]
 
-default settings := {}
+default default_purpose := ""
 
-settings := data.custodia.settings
-
-default_purpose := object.get(settings, "default_purpose", "")
+default_purpose := data.custodia.settings.default_purpose
 
 principal_purpose := object.get(input.principal, "purpose", "")
 
@@ -39,7 +40,7 @@ request_purpose := principal_purpose if {
 # Set it to false to hold admin to the same rules as everyone else.
 admin_bypass if {
 	"admin" in roles
-	object.get(settings, "admin_bypass", false) == true
+	data.custodia.settings.admin_bypass == true
 }
 
 # --- which purpose a written statement belongs to -----------------------------
@@ -81,7 +82,7 @@ match_types(m) if {
 	t in m.activity_types
 }
 
-matching_purposes := {id | some id, p in purposes; purpose_matches(p)}
+matching_purposes := {id | some id, p in data.custodia.purposes; purpose_matches(p)}
 
 # Overlapping purposes: the one the writer names wins, else the first by id.
 write_purpose := principal_purpose if {
@@ -90,13 +91,13 @@ write_purpose := principal_purpose if {
 	p := sort(matching_purposes)[0]
 } else := default_purpose
 
-write_def := purposes[write_purpose]
+write_def := purpose(write_purpose)
 
 consented(subject, purpose) if input.context.consents[subject][purpose] == true
 
 deny contains sprintf("statements map to purpose %s, which is not defined", [write_purpose]) if {
 	input.action == "statements.write"
-	count(purposes) > 0
+	has_purposes
 	not write_def
 }
 
@@ -140,18 +141,18 @@ write_obligations := {
 
 readable_purpose if {
 	some r in roles
-	r in object.get(purposes[request_purpose], "readers", [])
+	r in purpose(request_purpose).readers
 }
 
 deny contains sprintf("purpose %s is not defined", [request_purpose]) if {
 	input.action == "statements.query"
-	count(purposes) > 0
-	not purposes[request_purpose]
+	has_purposes
+	not purpose(request_purpose)
 }
 
 deny contains sprintf("no role of this principal may read for purpose %s", [request_purpose]) if {
 	input.action == "statements.query"
-	purposes[request_purpose]
+	purpose(request_purpose)
 	not "admin" in roles
 	not readable_purpose
 }
@@ -172,7 +173,9 @@ row_purpose := p if {
 row_basis := b if {
 	b := object.get(input.resource, "legal_basis", "")
 	b != ""
-} else := object.get(object.get(purposes, row_purpose, {}), "legal_basis", "")
+} else := b if {
+	b := purpose(row_purpose).legal_basis
+} else := ""
 
 # Statements about the reader themself: the right of access is not bound
 # to a purpose, and withdrawing consent does not hide them from their subject.
@@ -218,16 +221,19 @@ deny contains sprintf("the retention period of purpose %s has ended", [row_purpo
 
 # Masks: a path is masked when every role by which the principal reads the
 # purpose masks it. Nothing is masked from the person the statement is about.
-reader_roles := {r | some r in roles; r in object.get(object.get(purposes, row_purpose, {}), "readers", [])}
+reader_roles := {r | some r in roles; r in purpose(row_purpose).readers}
 
-row_masks := object.get(object.get(purposes, row_purpose, {}), "masks", {})
+role_masks(r) := m if {
+	m := purpose(row_purpose).masks[r]
+} else := []
 
 read_mask := [] if {
 	own_row
 } else := sort([path |
-	some path in {p | some r in reader_roles; some p in object.get(row_masks, r, [])}
-	every r in reader_roles {
-		path in object.get(row_masks, r, [])
+	some r in reader_roles
+	some path in role_masks(r)
+	every r2 in reader_roles {
+		path in role_masks(r2)
 	}
 ])
 
