@@ -8,13 +8,20 @@
 //
 // The entry point is data.custodia.authz.decision, an object
 //
-//	{"allow": bool, "reasons": [string]}
+//	{"allow": bool, "reasons": [string], "obligations": {...}}
 //
 // evaluated with an input of the form
 //
 //	{"principal": {"id", "roles", "scopes", "identities", "purpose"},
-//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage",
-//	 "resource": {...facts about what is touched...}}
+//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage" | ...,
+//	 "resource": {...facts about what is touched...},
+//	 "context": {"now", "consents", "holds"}}
+//
+// data.json is the policy data, mounted at the root of data: the purposes of
+// processing (data.custodia.purposes) and settings (data.custodia.settings).
+// purposes.rego holds the rules that use them and the obligations of an
+// allowing decision: for a write, the purpose, legal basis, retention and the
+// paths to minimise; for a read, the paths to mask.
 //
 // Identities are agent IFIs in the canonical form of xapi.Agent.IFI. They
 // are personal data: they exist only in memory during a decision.
@@ -22,7 +29,7 @@ package policies
 
 import "embed"
 
-// FS holds the default policy modules and their tests.
+// FS holds the default policy modules, their tests and the policy data.
 //
 //go:embed *.rego *.json
 var FS embed.FS
