@@ -22,18 +22,19 @@ const fieldDepth = 3
 // record store: the consents of each subject and the legal holds, read
 // once so that a consent withdrawn before the request counts, and one
 // withdrawn during it does not half-count.
+//
+// All decisions of a request are made at one instant, now, so that they
+// agree with each other (and equal inputs can share a decision).
 type requestState struct {
+	now      string                    // RFC 3339, as the policy sees it
 	consents map[string]map[string]any // subject IFI → purpose → granted
 	holds    []Hold
 	loaded   bool // holds loaded
 }
 
 func (g *Gate) newRequestState() *requestState {
-	return &requestState{consents: map[string]map[string]any{}}
+	return &requestState{now: g.cfg.Now().UTC().Format(time.RFC3339Nano), consents: map[string]map[string]any{}}
 }
-
-// now is the instant decisions are made at, as the policy sees it.
-func (g *Gate) now() string { return g.cfg.Now().UTC().Format(time.RFC3339Nano) }
 
 // writeInput is the input of the statements.write decision for s.
 func (g *Gate) writeInput(ctx context.Context, p Principal, s *xapi.Statement, f xapi.Facts, rc *requestState) (Input, error) {
@@ -56,7 +57,7 @@ func (g *Gate) writeInput(ctx context.Context, p Principal, s *xapi.Statement, f
 	if err != nil {
 		return Input{}, err
 	}
-	return Input{Principal: p, Action: "statements.write", Resource: res, Context: map[string]any{"now": g.now(), "consents": consents}}, nil
+	return Input{Principal: p, Action: "statements.write", Resource: res, Context: map[string]any{"now": rc.now, "consents": consents}}, nil
 }
 
 // readInput is the input of the statements.read decision for s, a stored
@@ -99,7 +100,7 @@ func (g *Gate) recordedContext(ctx context.Context, f xapi.Facts, rc *requestSta
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"now": g.now(), "consents": consents, "holds": holds}, nil
+	return map[string]any{"now": rc.now, "consents": consents, "holds": holds}, nil
 }
 
 // consentsOf returns the current consents of subjects to the purposes based

@@ -69,6 +69,7 @@ func (g *Gate) SweepRetention(ctx context.Context, p Principal, dryRun bool) (Sw
 		return rep, &xapi.Error{Kind: xapi.Internal, Op: op, Msg: "retention is not configured"}
 	}
 	rc := g.newRequestState()
+	rc.now = now.Format(time.RFC3339Nano)
 	var destroy []string
 	revision := d.Revision
 	err = g.cfg.Retention.ScanExpired(ctx, now, func(s *xapi.Statement) error {
@@ -78,7 +79,6 @@ func (g *Gate) SweepRetention(ctx context.Context, p Principal, dryRun bool) (Sw
 		if err != nil {
 			return err
 		}
-		c["now"] = now.Format(time.RFC3339Nano)
 		sd, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "retention.expire", Resource: res, Context: c})
 		if err != nil {
 			return err
