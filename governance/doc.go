@@ -25,6 +25,13 @@
 // compares a candidate with the active policy on the stored statements
 // without activating it.
 //
+// Purposes (purposes.go, from the policy data): each write is recorded
+// under the purpose, legal basis and retention the decision's Obligations
+// name, minimised as they say; each read decision sees the statement's
+// recorded purpose and expiry, its subjects' consents (consent.go) and the
+// legal holds (holds.go), and masks what it returns as the obligations say.
+// SweepRetention (retention.go) destroys what has expired and is not held.
+//
 // The server is handed only the Gate. Principals come from Authenticate,
 // which checks Basic credentials kept (sealed) in the store's system records.
 //

@@ -70,6 +70,8 @@ type Decision struct {
 	Allow    bool
 	Reasons  []string
 	Revision string // the policy revision that decided
+	// Obligations are what an allowing decision requires (obligations.go).
+	Obligations Obligations
 }
 
 // PolicySet is a complete policy: Rego modules by file name (names ending
@@ -99,6 +101,7 @@ type policySet struct {
 	set      PolicySet // Data in canonical form
 	query    rego.PreparedEvalQuery
 	revision string
+	data     PolicyData // Data decoded (ParsePolicyData)
 }
 
 // Candidate is a policy set that compiled strictly, defines the decision
@@ -138,6 +141,9 @@ func NewEngine(ctx context.Context, fsys fs.FS) (*Engine, error) {
 // rolling back to a revision makes its id active again.
 func (e *Engine) Revision() string { return e.active.Load().revision }
 
+// PolicyData reports the purposes and settings of the active policy set.
+func (e *Engine) PolicyData() PolicyData { return e.active.Load().data }
+
 // PolicySet returns a copy of the active policy set.
 func (e *Engine) PolicySet() PolicySet { return e.active.Load().set.clone() }
 
@@ -163,12 +169,14 @@ func (e *Engine) Activate(ctx context.Context, set PolicySet) (string, error) {
 	return c.Revision(), nil
 }
 
-// Compile compiles set strictly, leaving the tests out of the production
-// modules, and checks that data.custodia.authz.decision is defined and
-// gives a well-formed decision for each of a few sample inputs within
-// DecisionTimeout, one of them letting an admin manage policies (so that no
-// policy can lock everyone out of rolling it back). Errors are Invalid (or
-// TooLarge) with a message naming files and lines.
+// Compile checks set's data document (its purposes and settings, see
+// ParsePolicyData), compiles set strictly, leaving the tests out of the
+// production modules, and checks that data.custodia.authz.decision is
+// defined and gives a well-formed decision (obligations included) for each
+// of a few sample inputs within DecisionTimeout, one of them letting an
+// admin manage policies (so that no policy can lock everyone out of rolling
+// it back). Errors are Invalid (or TooLarge) with a message naming files and
+// lines, or the field of the data.
 func (e *Engine) Compile(ctx context.Context, set PolicySet) (*Candidate, error) {
 	ps, err := compileSet(ctx, set)
 	if err != nil {
@@ -468,6 +476,9 @@ func (ps *policySet) eval(ctx context.Context, in Input) (Decision, map[string]a
 			}
 		}
 	}
+	if d.Obligations, err = decodeObligations(obj["obligations"]); err != nil {
+		return Decision{}, nil, &xapi.Error{Kind: xapi.Internal, Op: op, Err: fmt.Errorf("policy decision for %s: %w", in.Action, err)}
+	}
 	return d, obj, nil
 }
 
@@ -525,6 +536,16 @@ func compileSet(ctx context.Context, set PolicySet) (*policySet, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The purposes and settings must be well formed (ParsePolicyData), so
+	// that a purpose with an unknown legal basis or role never becomes active.
+	var doc map[string]any
+	if err := util.UnmarshalJSON(canon.Data, &doc); err != nil {
+		return nil, &xapi.Error{Kind: xapi.Invalid, Op: op, Msg: "policy data must be one JSON object", Err: err}
+	}
+	pd, err := ParsePolicyData(doc)
+	if err != nil {
+		return nil, err
+	}
 	mods, err := parseModules(canon.Modules, false)
 	if err != nil {
 		return nil, err
@@ -551,7 +572,7 @@ func compileSet(ctx context.Context, set PolicySet) (*policySet, error) {
 	if err != nil {
 		return nil, invalidPolicy(op, "policy does not compile", err)
 	}
-	ps := &policySet{set: canon, query: q, revision: revisionOf(canon)}
+	ps := &policySet{set: canon, query: q, revision: revisionOf(canon), data: pd}
 	if err := ps.sample(ctx); err != nil {
 		return nil, err
 	}
@@ -761,7 +782,7 @@ func ReadPolicySet(fsys fs.FS) (PolicySet, error) {
 	if err != nil {
 		return PolicySet{}, err
 	}
-	data, err := fs.ReadFile(fsys, "data.json")
+	data, err := fs.ReadFile(fsys, dataFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		data, err = []byte(`{}`), nil
 	}

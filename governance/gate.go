@@ -68,6 +68,17 @@ type DocumentStore interface {
 	DeleteDocuments(ctx context.Context, d xapi.DocumentParams) (int, error)
 }
 
+// RetentionStore finds and removes statements whose retention has ended.
+// Implemented by store.DB; see there for the full contract.
+type RetentionStore interface {
+	// ScanExpired calls fn with each statement whose Recorded().Expires is
+	// at or before now, carrying its Recorded; an error from fn ends the scan.
+	ScanExpired(ctx context.Context, now time.Time, fn func(*xapi.Statement) error) error
+	// DeleteStatements removes the statements ids with their attachments
+	// and index entries and reports how many were stored.
+	DeleteStatements(ctx context.Context, ids []string) (int, error)
+}
+
 // AuditEntry is one decision as recorded in the audit log. It names
 // principals and subjects only by pseudonym and never holds content.
 type AuditEntry struct {
@@ -103,6 +114,7 @@ type GateConfig struct {
 	Records       RecordStore
 	Activities    ActivityStore // canonical Activity definitions (activities.go)
 	Documents     DocumentStore
+	Retention     RetentionStore // statements past their retention (retention.go)
 	Auditor       Auditor
 	Pseudonymizer Pseudonymizer
 	// AuthorityHomePage is the account homePage of the authority set on
@@ -153,10 +165,12 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	const op = "governance.PutStatements"
 	auth := g.authority(p)
 	ids := make([]string, len(stmts))
+	obls := make([]Obligations, len(stmts))
 	subjects := map[string]bool{}
 	var refusals, allowReasons []string
 	revision := ""
 	cache := map[string]Decision{}
+	rc := g.newRequestState()
 	for i, s := range stmts {
 		s.Prepare(xapi.Prepare{Authority: auth, Version: v})
 		ids[i] = s.ID()
@@ -164,14 +178,17 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		for _, sub := range f.Subjects {
 			subjects[sub] = true
 		}
-		_, voiding := s.VoidTarget()
-		key := fmt.Sprint(f.Subjects, f.Agents, voiding, f.Verb)
+		in, err := g.writeInput(ctx, p, s, f, rc)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
+		}
+		key, err := decisionKey(in)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
+		}
 		d, ok := cache[key]
 		if !ok {
-			in, err := g.statementInput(ctx, p, "statements.write", s)
-			if err == nil {
-				d, err = g.cfg.Engine.Decide(ctx, in)
-			}
+			d, err = g.cfg.Engine.Decide(ctx, in)
 			if err != nil {
 				return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
 			}
@@ -183,6 +200,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		} else if len(allowReasons) == 0 {
 			allowReasons = d.Reasons
 		}
+		obls[i] = d.Obligations
 	}
 	e := g.entry(ctx, p, "statements.write", ids, revision)
 	e.Subjects = g.pseudonyms(keys(subjects))
@@ -193,11 +211,12 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		}
 		return nil, &xapi.Error{Kind: xapi.Forbidden, Op: op, Msg: "refused by policy: " + strings.Join(refusals, ", ")}
 	}
-	e.Decision, e.Reasons, e.Count = "allow", allowReasons, len(stmts)
+	out, summary := applyWriteObligations(stmts, obls)
+	e.Decision, e.Reasons, e.Count = "allow", append(append([]string(nil), allowReasons...), summary...), len(stmts)
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := g.cfg.Statements.PutStatements(ctx, stmts, atts); err != nil {
+	if err := g.cfg.Statements.PutStatements(ctx, out, atts); err != nil {
 		return nil, err
 	}
 	return ids, nil
@@ -222,13 +241,14 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 	var ids []string
 	subjects := map[string]bool{}
 	revision := g.cfg.Engine.Revision()
+	rc := g.newRequestState()
 	for _, s := range stmts {
 		atts := s.Attachments()
 		if len(atts) == 0 {
 			continue
 		}
 		f := s.Facts()
-		in, err := g.statementInput(ctx, p, "statements.read", s)
+		in, err := g.readInput(ctx, p, s, f, rc)
 		if err != nil {
 			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
 		}
@@ -305,11 +325,11 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 		return nil, err
 	}
 	f := s.Facts()
-	var d Decision
-	in, err := g.statementInput(ctx, p, action, s)
-	if err == nil {
-		d, err = g.cfg.Engine.Decide(ctx, in)
+	in, err := g.readInput(ctx, p, s, f, g.newRequestState())
+	if err != nil {
+		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
+	d, err := g.cfg.Engine.Decide(ctx, in)
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
@@ -325,6 +345,9 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 	e.Decision, e.Count = "allow", 1
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
+	}
+	if len(d.Obligations.Mask) > 0 {
+		s = s.Masked(d.Obligations.Mask)
 	}
 	return s, nil
 }
@@ -352,28 +375,35 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if limit <= 0 || limit > g.cfg.MaxLimit {
 		limit = g.cfg.MaxLimit
 	}
-	cache := map[string]bool{}
+	if coarse.Obligations.Purpose != "" {
+		q.Purpose = coarse.Obligations.Purpose
+	}
+	rc := g.newRequestState()
+	cache := map[string]Decision{}
+	masks := map[string][]string{}
 	filtered := 0
 	keep := func(s *xapi.Statement) (bool, error) {
-		f := s.Facts()
-		key := fmt.Sprint(f.Subjects, f.Agents, f.Verb)
-		ok, seen := cache[key]
+		in, err := g.readInput(ctx, p, s, s.Facts(), rc)
+		if err != nil {
+			return false, err
+		}
+		key, err := decisionKey(in)
+		if err != nil {
+			return false, err
+		}
+		d, seen := cache[key]
 		if !seen {
-			in, err := g.statementInput(ctx, p, "statements.read", s)
-			if err != nil {
+			if d, err = g.cfg.Engine.Decide(ctx, in); err != nil {
 				return false, err
 			}
-			d, err := g.cfg.Engine.Decide(ctx, in)
-			if err != nil {
-				return false, err
-			}
-			ok = d.Allow
-			cache[key] = ok
+			cache[key] = d
 		}
-		if !ok {
+		if !d.Allow {
 			filtered++
+		} else if len(d.Obligations.Mask) > 0 {
+			masks[s.ID()] = d.Obligations.Mask
 		}
-		return ok, nil
+		return d.Allow, nil
 	}
 	stmts, next, err := g.cfg.Statements.QueryStatements(ctx, q, after, limit, keep)
 	if err != nil {
@@ -398,21 +428,12 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if err := g.record(ctx, e); err != nil {
 		return nil, "", err
 	}
-	return stmts, next, nil
-}
-
-// statementInput builds the policy input for action ("statements.write" or
-// "statements.read") on statement s by p. The gate and the policy
-// simulator (SimulatePolicy) share it, so that a simulation decides on
-// exactly the input a request would.
-func (g *Gate) statementInput(ctx context.Context, p Principal, action string, s *xapi.Statement) (Input, error) {
-	f := s.Facts()
-	res := map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "verb": f.Verb}
-	if action == "statements.write" {
-		_, voiding := s.VoidTarget()
-		res["voiding"] = voiding
+	for i, s := range stmts {
+		if m := masks[s.ID()]; len(m) > 0 {
+			stmts[i] = s.Masked(m)
+		}
 	}
-	return Input{Principal: p, Action: action, Resource: res}, nil
+	return stmts, next, nil
 }
 
 // describeQuery names the filters of q without their values, which may be

@@ -232,6 +232,23 @@ func TestPutPolicyData(t *testing.T) {
 	if e := f.lastEntry(t); e.Decision != "deny" || !contains(e.Resources, "policy-data") {
 		t.Errorf("audit entry = %+v, want a refused policy-data change", e)
 	}
+	// Purposes are checked (ParsePolicyData) before anything else: one with
+	// an unknown legal basis never becomes active.
+	var d map[string]any
+	if err := json.Unmarshal(withPurpose(t, data, "whims"), &d); err != nil {
+		t.Fatal(err)
+	}
+	d["custodia"].(map[string]any)["purposes"].(map[string]any)["whims"].(map[string]any)["legal_basis"] = "whim"
+	bad, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gate.PutPolicyData(ctx, compliance, bad); xapi.ErrorKind(err) != xapi.Invalid || !strings.Contains(xapi.ErrorMessage(err), "purposes.whims: legal_basis") {
+		t.Errorf("PutPolicyData(a purpose with legal basis whim) = %v, want Invalid naming purposes.whims: legal_basis", err)
+	}
+	if f.gate.PolicyRevision() != rev || f.engine.PolicyData().Purposes["whims"].ID != "" || f.engine.PolicyData().Purposes["training"].ID != "training" {
+		t.Errorf("after a refused data change: revision %s, purposes %v; want %s and training unchanged", f.gate.PolicyRevision(), f.engine.PolicyData().PurposeIDs(), rev)
+	}
 }
 
 // withPurpose returns data (canonical: sorted keys, no spaces) with one

@@ -196,6 +196,9 @@ type simulator struct {
 	now               time.Time
 	cache             map[string]simDecision
 	errors            int
+	// rc is the state every decision of the simulation is made in: one
+	// instant (now) and the consents and holds, read once.
+	rc *requestState
 }
 
 type simDecision struct {
@@ -204,7 +207,13 @@ type simDecision struct {
 }
 
 func newSimulator(g *Gate, active, candidate *policySet, now time.Time) *simulator {
-	return &simulator{g: g, active: active, candidate: candidate, now: now, cache: map[string]simDecision{}}
+	rc := g.newRequestState()
+	rc.now = now.UTC().Format(time.RFC3339Nano)
+	// The consents of the purposes based on consent under either policy,
+	// so that a purpose the candidate adds, or bases on consent again, is
+	// decided with the consents already given.
+	rc.consentPurposes = unionSorted(consentPurposes(active.data), consentPurposes(candidate.data))
+	return &simulator{g: g, active: active, candidate: candidate, now: now, cache: map[string]simDecision{}, rc: rc}
 }
 
 // compare adds the change for statement s to r.
@@ -215,7 +224,8 @@ func (sm *simulator) compare(ctx context.Context, r *SimulationResult, s *xapi.S
 			p.Agent = &a
 		}
 	}
-	in, err := sm.g.statementInput(ctx, p, "statements.read", s)
+	f := s.Facts()
+	in, err := sm.g.readInput(ctx, p, s, f, sm.rc)
 	if err != nil {
 		return err
 	}
@@ -231,7 +241,7 @@ func (sm *simulator) compare(ctx context.Context, r *SimulationResult, s *xapi.S
 	default:
 		r.Read.Unchanged++
 	}
-	if in, err = sm.g.statementInput(ctx, p, "statements.write", s); err != nil {
+	if in, err = sm.g.writeInput(ctx, p, s, f, sm.rc); err != nil {
 		return err
 	}
 	if before, after, err = sm.decide(ctx, in); err != nil {

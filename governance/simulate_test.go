@@ -196,3 +196,67 @@ func TestSimulatePolicy(t *testing.T) {
 		}
 	})
 }
+
+// TestSimulatePolicyConsents: a simulation decides with the consents of the
+// purposes based on consent under the candidate as well as under the active
+// policy, so that a candidate making a purpose consent-based again counts
+// the consents already given, as the gate would once it is active.
+func TestSimulatePolicyConsents(t *testing.T) {
+	ctx := context.Background()
+	f := newPolicyFixture(t)
+	admin, alice := f.role["admin"], f.role["learner"]
+	pack := f.engine.PolicySet().Data
+	if _, err := f.gate.SetConsent(ctx, alice, "skills-development", true); err != nil {
+		t.Fatal(err)
+	}
+	var stmts []*xapi.Statement
+	for _, who := range []string{"alice", "bob"} {
+		st, err := xapi.ParseStatement([]byte(fmt.Sprintf(`{"actor":{"mbox":"mailto:%s@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://lms.acme.example/skills/negotiation"}}`, who)), xapi.V200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, st)
+	}
+	if _, err := f.gate.PutStatements(ctx, admin, stmts, xapi.V200, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The active data bases skills-development on a contract; the
+	// candidate's, the pack's, on consent again.
+	var d map[string]any
+	if err := json.Unmarshal(pack, &d); err != nil {
+		t.Fatal(err)
+	}
+	d["custodia"].(map[string]any)["purposes"].(map[string]any)["skills-development"].(map[string]any)["legal_basis"] = "contract"
+	contract, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pack's tests check its own data, so they go with it.
+	set := f.engine.PolicySet()
+	delete(set.Modules, "purposes_test.rego")
+	set.Data = contract
+	if _, err := f.engine.Activate(ctx, set); err != nil {
+		t.Fatalf("Activate(skills-development on contract) = %v", err)
+	}
+	sim, err := f.gate.SimulatePolicy(ctx, admin, governance.SimulationRequest{Data: pack})
+	if err != nil {
+		t.Fatalf("SimulatePolicy = %v", err)
+	}
+	if sim.EvaluationErrors != 0 {
+		t.Errorf("EvaluationErrors = %d, want 0", sim.EvaluationErrors)
+	}
+	found := false
+	for _, r := range sim.Results {
+		if r.Role != "client" || r.Purpose != "skills-development" {
+			continue
+		}
+		found = true
+		// Bob never consented: his statement would be refused; Alice did.
+		if r.Write.NewlyRefused != 1 || r.Write.NewlyAllowed != 0 {
+			t.Errorf("client/skills-development: %s, want exactly bob's write newly refused", r)
+		}
+	}
+	if !found {
+		t.Errorf("no result for client/skills-development in %v", sim.Results)
+	}
+}

@@ -75,6 +75,15 @@ func (s *Server) routes() {
 	api.Handle("/policies/{name}", s.authed(s.handlePolicyDelete)).Methods(http.MethodDelete)
 	api.Handle("/policy-data", s.authed(s.handlePolicyDataGet)).Methods(http.MethodGet, http.MethodHead)
 	api.Handle("/policy-data", s.authed(s.handlePolicyDataPut)).Methods(http.MethodPut)
+	// Purposes, consent, legal holds, retention (purposes.go).
+	api.Handle("/me/statements", s.authed(s.handleMeStatements)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/me/consents", s.authed(s.handleMeConsents)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/me/consents/receipts/{id}", s.authed(s.handleMeReceipt)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/me/consents/{purpose}", s.authed(s.handleMeConsentPut)).Methods(http.MethodPut)
+	api.Handle("/holds", s.authed(s.handleHoldsList)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/holds", s.authed(s.handleHoldsCreate)).Methods(http.MethodPost)
+	api.Handle("/holds/{id}", s.authed(s.handleHoldsDelete)).Methods(http.MethodDelete)
+	api.Handle("/retention/sweep", s.authed(s.handleRetentionSweep)).Methods(http.MethodPost)
 }
 
 // allowedMethods lists the methods the routes of r's path accept, for the

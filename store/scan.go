@@ -9,7 +9,8 @@ import (
 )
 
 // ScanStatements calls fn with every stored statement, voided ones
-// included, in stored order (oldest first), opening each, until fn reports
+// included, in stored order (oldest first), opening each and carrying its
+// Recorded (purpose, legal basis, expiry) as reads do, until fn reports
 // false or returns an error, which ScanStatements returns. It reads one
 // consistent snapshot: statements stored during the scan are not seen.
 func (db *DB) ScanStatements(ctx context.Context, fn func(*xapi.Statement) (bool, error)) error {
@@ -33,6 +34,13 @@ func (db *DB) ScanStatements(ctx context.Context, fn func(*xapi.Statement) (bool
 		s, err := db.loadStatement(ctx, txn, id)
 		if err != nil {
 			return &xapi.Error{Kind: xapi.Internal, Op: op, Err: err}
+		}
+		rec, err := loadFacts(txn, id)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			s.SetRecorded(rec.recorded())
 		}
 		more, err := fn(s)
 		if err != nil || !more {

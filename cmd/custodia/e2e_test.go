@@ -48,6 +48,12 @@ func (l *lockedBuffer) String() string {
 // directory when empty) and waits until /healthz answers.
 func startLRS(t testing.TB, data string) *lrs {
 	t.Helper()
+	return startLRSWith(t, data, runOptions{})
+}
+
+// startLRSWith is startLRS with run's test options (e.g. a clock).
+func startLRSWith(t testing.TB, data string, opts runOptions) *lrs {
+	t.Helper()
 	if data == "" {
 		data = t.TempDir()
 	}
@@ -56,7 +62,7 @@ func startLRS(t testing.TB, data string) *lrs {
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+		done <- runWith(ctx, opts, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	}()
 	l := &lrs{data: data, key: env["CUSTODIA_ADMIN_KEY"], secret: env["CUSTODIA_ADMIN_SECRET"]}
 	stopped := false

@@ -126,7 +126,7 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 // runServe runs the LRS until ctx is cancelled, then shuts down gracefully.
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, opts runOptions, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseServeFlags(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -145,7 +145,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if keys.Generated() {
 		logger.Warn("generated a new root key; production keeps it outside the data directory (--root-key-file) and backs it up", "file", cfg.RootKeyFile)
 	}
-	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: true, Logger: logger})
+	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: true, Logger: logger, Now: opts.now})
 	if err != nil {
 		return fmt.Errorf("serve: opening store: %w", err)
 	}
@@ -178,10 +178,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Records:           db,
 		Activities:        db,
 		Documents:         db,
+		Retention:         db,
 		Auditor:           auditor{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
 		Logger:            logger,
+		Now:               opts.now,
 	})
 	admin, secret, err := gate.Bootstrap(ctx, cfg.AdminKey, cfg.AdminSecret)
 	if err != nil {
