@@ -71,11 +71,12 @@ func (g *Gate) definitions(ctx context.Context, op string, p Principal, ids []st
 	for i, id := range ids {
 		res[i] = "activity:" + g.cfg.Pseudonymizer.Pseudonym("activity:"+id)
 	}
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "activity"}})
+	d, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "activity"}})
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, res, err)
 	}
 	e := g.entry(ctx, p, action, res, d.Revision)
+	e.noteBreakGlass(d)
 	e.Reasons = d.Reasons
 	if !d.Allow {
 		e.Decision = "deny"
@@ -106,11 +107,12 @@ func (g *Gate) Person(ctx context.Context, p Principal, a xapi.Agent) (xapi.Pers
 	ifi := a.IFI()
 	subjects := g.pseudonyms([]string{ifi})
 	res := []string{"agent:" + subjects[0]}
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "agent", "about": strs([]string{ifi})}})
+	d, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "agent", "about": strs([]string{ifi})}})
 	if err != nil {
 		return xapi.Person{}, g.refuse(ctx, op, p, action, res, err)
 	}
 	e := g.entry(ctx, p, action, res, d.Revision)
+	e.noteBreakGlass(d)
 	e.Subjects, e.Reasons = subjects, d.Reasons
 	if !d.Allow {
 		e.Decision = "deny"

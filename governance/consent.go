@@ -151,11 +151,12 @@ func person(p Principal, op string) error {
 // decideOwn decides action on the principal's own consent records and
 // returns the audit entry to complete, or Forbidden (recorded).
 func (g *Gate) decideOwn(ctx context.Context, op string, p Principal, action string, res map[string]any, resources []string) (AuditEntry, error) {
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: res})
+	d, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: res})
 	if err != nil {
 		return AuditEntry{}, g.refuse(ctx, op, p, action, resources, err)
 	}
 	e := g.entry(ctx, p, action, resources, d.Revision)
+	e.noteBreakGlass(d)
 	e.Subjects = g.pseudonyms(p.Identities())
 	e.Reasons = d.Reasons
 	if !d.Allow {

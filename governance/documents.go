@@ -129,11 +129,12 @@ func (g *Gate) decideDocument(ctx context.Context, op string, p Principal, actio
 	}
 	resources := []string{g.documentResource(d)}
 	res := map[string]any{"kind": string(d.Kind), "subjects": strs(subjects), "activity": d.ActivityID}
-	dec, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: res})
+	dec, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: res})
 	if err != nil {
 		return AuditEntry{}, g.refuse(ctx, op, p, action, resources, err)
 	}
 	e := g.entry(ctx, p, action, resources, dec.Revision)
+	e.noteBreakGlass(dec)
 	e.Subjects = g.pseudonyms(subjects)
 	e.Reasons = dec.Reasons
 	if !dec.Allow {

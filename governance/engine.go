@@ -72,6 +72,11 @@ type Decision struct {
 	Revision string // the policy revision that decided
 	// Obligations are what an allowing decision requires (obligations.go).
 	Obligations Obligations
+	// BreakGlass reports that the policy allowed the decision only because
+	// the principal had opened break-glass access (breakglass.go); the Gate
+	// sets Justification to that session's justification.
+	BreakGlass    bool
+	Justification string
 }
 
 // PolicySet is a complete policy: Rego modules by file name (names ending
@@ -474,6 +479,11 @@ func (ps *policySet) eval(ctx context.Context, in Input) (Decision, map[string]a
 			if s, ok := r.(string); ok {
 				d.Reasons = append(d.Reasons, s)
 			}
+		}
+	}
+	if bg, ok := obj["break_glass"]; ok {
+		if d.BreakGlass, ok = bg.(bool); !ok {
+			return Decision{}, nil, &xapi.Error{Kind: xapi.Internal, Op: op, Err: fmt.Errorf("policy decision for %s has a break_glass that is not a boolean", in.Action)}
 		}
 	}
 	if d.Obligations, err = decodeObligations(obj["obligations"]); err != nil {

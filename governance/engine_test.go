@@ -144,7 +144,7 @@ func TestActivateAndRollback(t *testing.T) {
 	ctx := context.Background()
 	e := newEngine(t)
 	pack := e.Revision()
-	learner := governance.Input{Principal: governance.Principal{ID: "k", Roles: []string{"learner"}}, Action: "statements.query", Resource: map[string]any{"kind": "query"}}
+	learner := governance.Input{Principal: governance.Principal{ID: "k", Roles: []string{"learner"}, Scopes: []string{"statements/read/mine"}}, Action: "statements.query", Resource: map[string]any{"kind": "query"}}
 	if d, err := e.Decide(ctx, learner); err != nil || !d.Allow || d.Revision != pack {
 		t.Fatalf("Decide(learner query) under the pack = %+v, %v; want allowed by %s", d, err, pack)
 	}

@@ -94,6 +94,8 @@ type AuditEntry struct {
 	Reasons        []string
 	PolicyRevision string
 	Count          int
+	BreakGlass     bool   // an access beyond the principal's policy, under a stated justification
+	Justification  string // the justification stated for a break-glass access
 }
 
 // Auditor appends entries to the tamper-evident log. Record returns only
@@ -131,6 +133,8 @@ type GateConfig struct {
 type Gate struct {
 	cfg   GateConfig
 	creds *credentialCache
+	// glass holds the break-glass sessions (breakglass.go).
+	glass breakGlassSessions
 	// policyMu serialises policy changes: each builds on the active set.
 	policyMu sync.Mutex
 }
@@ -169,6 +173,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	subjects := map[string]bool{}
 	var refusals, allowReasons []string
 	revision := ""
+	var glass Decision // a decision allowed only under break-glass, if any
 	cache := map[string]Decision{}
 	rc := g.newRequestState()
 	for i, s := range stmts {
@@ -188,13 +193,16 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		}
 		d, ok := cache[key]
 		if !ok {
-			d, err = g.cfg.Engine.Decide(ctx, in)
+			d, err = g.decide(ctx, in)
 			if err != nil {
 				return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
 			}
 			cache[key] = d
 		}
 		revision = d.Revision
+		if d.Allow && d.BreakGlass {
+			glass = d
+		}
 		if !d.Allow {
 			refusals = append(refusals, fmt.Sprintf("statements[%d]: %s", i, strings.Join(d.Reasons, "; ")))
 		} else if len(allowReasons) == 0 {
@@ -204,6 +212,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	}
 	e := g.entry(ctx, p, "statements.write", ids, revision)
 	e.Subjects = g.pseudonyms(keys(subjects))
+	e.noteBreakGlass(glass)
 	if len(refusals) > 0 {
 		e.Decision, e.Reasons = "deny", refusals
 		if err := g.record(ctx, e); err != nil {
@@ -241,6 +250,7 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 	var ids []string
 	subjects := map[string]bool{}
 	revision := g.cfg.Engine.Revision()
+	var glass Decision
 	rc := g.newRequestState()
 	for _, s := range stmts {
 		atts := s.Attachments()
@@ -252,13 +262,16 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 		if err != nil {
 			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
 		}
-		d, err := g.cfg.Engine.Decide(ctx, in)
+		d, err := g.decide(ctx, in)
 		if err != nil {
 			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
 		}
 		revision = d.Revision
 		if !d.Allow {
 			continue
+		}
+		if d.BreakGlass {
+			glass = d
 		}
 		found := false
 		for _, a := range atts {
@@ -286,6 +299,7 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 	}
 	e := g.entry(ctx, p, action, ids, revision)
 	e.Subjects = g.pseudonyms(keys(subjects))
+	e.noteBreakGlass(glass)
 	e.Decision, e.Count = "allow", len(out)
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
@@ -300,11 +314,12 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided bool) (*xapi.Statement, error) {
 	const op = "governance.GetStatement"
 	action := "statements.read"
-	coarse, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.query", Resource: map[string]any{"kind": "statement"}})
+	coarse, err := g.decide(ctx, Input{Principal: p, Action: "statements.query", Resource: map[string]any{"kind": "statement"}})
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
 	e := g.entry(ctx, p, action, []string{id}, coarse.Revision)
+	e.noteBreakGlass(coarse)
 	if !coarse.Allow {
 		e.Decision, e.Reasons = "deny", coarse.Reasons
 		if err := g.record(ctx, e); err != nil {
@@ -329,12 +344,13 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
-	d, err := g.cfg.Engine.Decide(ctx, in)
+	d, err := g.decide(ctx, in)
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
 	e.Subjects = g.pseudonyms(f.Subjects)
 	e.Reasons = d.Reasons
+	e.noteBreakGlass(d)
 	if !d.Allow {
 		e.Decision = "deny"
 		if err := g.record(ctx, e); err != nil {
@@ -359,7 +375,7 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	const op = "governance.QueryStatements"
 	action := "statements.query"
 	desc := describeQuery(q)
-	coarse, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "query"}})
+	coarse, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "query"}})
 	if err != nil {
 		return nil, "", g.refuse(ctx, op, p, action, desc, err)
 	}
@@ -382,6 +398,7 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	cache := map[string]Decision{}
 	masks := map[string][]string{}
 	filtered := 0
+	glass := coarse
 	keep := func(s *xapi.Statement) (bool, error) {
 		in, err := g.readInput(ctx, p, s, s.Facts(), rc)
 		if err != nil {
@@ -393,10 +410,13 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 		}
 		d, seen := cache[key]
 		if !seen {
-			if d, err = g.cfg.Engine.Decide(ctx, in); err != nil {
+			if d, err = g.decide(ctx, in); err != nil {
 				return false, err
 			}
 			cache[key] = d
+		}
+		if d.Allow && d.BreakGlass {
+			glass = d
 		}
 		if !d.Allow {
 			filtered++
@@ -413,6 +433,7 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 		return nil, "", err
 	}
 	e := g.entry(ctx, p, action, desc, coarse.Revision)
+	e.noteBreakGlass(glass)
 	subjects := map[string]bool{}
 	for _, s := range stmts {
 		e.Resources = append(e.Resources, s.ID())

@@ -43,9 +43,9 @@ func newFixture(t *testing.T) *fixture {
 	if f.admin, err = f.gate.Authenticate(ctx, admin.Key, secret); err != nil {
 		t.Fatal(err)
 	}
-	f.client = f.newPrincipal(t, governance.CredentialRequest{Name: "lms", Roles: []string{"client"}, Scopes: []string{"statements/write", "statements/read"}})
+	f.client = f.newPrincipal(t, governance.CredentialRequest{Name: "lms", Roles: []string{"client"}, Scopes: []string{"statements/write", "statements/read", "define"}})
 	agent := xapi.Agent{Mbox: f.aliceID}
-	f.alice = f.newPrincipal(t, governance.CredentialRequest{Name: "alice", Roles: []string{"learner"}, Scopes: []string{"statements/write", "statements/read/mine"}, Agent: &agent})
+	f.alice = f.newPrincipal(t, governance.CredentialRequest{Name: "alice", Roles: []string{"learner"}, Scopes: []string{"statements/write", "statements/read/mine", "state", "profile"}, Agent: &agent})
 	return f
 }
 

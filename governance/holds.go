@@ -151,11 +151,12 @@ func (g *Gate) loadHolds(ctx context.Context) ([]Hold, error) {
 // allowAction decides action on res for p and records the decision; it
 // returns Forbidden when refused.
 func (g *Gate) allowAction(ctx context.Context, op string, p Principal, action string, res map[string]any, resources []string) error {
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: res})
+	d, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: res})
 	if err != nil {
 		return g.refuse(ctx, op, p, action, resources, err)
 	}
 	e := g.entry(ctx, p, action, resources, d.Revision)
+	e.noteBreakGlass(d)
 	e.Reasons = d.Reasons
 	if subs, ok := res["subjects"].([]any); ok {
 		for _, s := range subs {

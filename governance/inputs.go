@@ -202,7 +202,7 @@ func applyWriteObligations(stmts []*xapi.Statement, obls []Obligations) ([]*xapi
 				minimised++
 			}
 		}
-		s.SetRecorded(xapi.Recorded{Purpose: o.Purpose, LegalBasis: o.LegalBasis, RetentionDays: o.RetentionDays})
+		s.SetRecorded(xapi.Recorded{Purpose: o.Purpose, LegalBasis: o.LegalBasis, RetentionDays: o.RetentionDays, NoDefine: o.NoDefine})
 		out[i] = s
 		if o.Purpose != "" {
 			perPurpose[o.Purpose]++

@@ -239,11 +239,12 @@ func refusalClass(err error) string {
 // and returned as Forbidden; an allowed access returns its audit entry,
 // still to be recorded.
 func (g *Gate) decidePolicy(ctx context.Context, op string, p Principal, action string, resources []string, res map[string]any) (AuditEntry, error) {
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: res})
+	d, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: res})
 	if err != nil {
 		return AuditEntry{}, g.refuse(ctx, op, p, action, resources, err)
 	}
 	e := g.entry(ctx, p, action, resources, d.Revision)
+	e.noteBreakGlass(d)
 	e.Reasons = d.Reasons
 	if !d.Allow {
 		e.Decision = "deny"

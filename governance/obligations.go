@@ -19,6 +19,10 @@ type Obligations struct {
 	RetentionDays int
 	Minimise      []string
 	Mask          []string
+	// NoDefine (from "define": false on a write) keeps the statement's
+	// Activity definitions out of the canonical copies: the writer lacks
+	// the xAPI scope define (xAPI Communication §4.2). Absent: may define.
+	NoDefine bool
 }
 
 // decodeObligations decodes the decision's obligations strictly: an absent
@@ -53,6 +57,12 @@ func decodeObligations(v any) (Obligations, error) {
 			o.Minimise, err = obligationPaths(k, x, true)
 		case "mask":
 			o.Mask, err = obligationPaths(k, x, false)
+		case "define":
+			define, ok := x.(bool)
+			if !ok {
+				err = fmt.Errorf("obligations.define is not a boolean")
+			}
+			o.NoDefine = !define
 		default:
 			err = fmt.Errorf("obligations has an unknown member %q", k)
 		}

@@ -53,12 +53,13 @@ func (g *Gate) SweepRetention(ctx context.Context, p Principal, dryRun bool) (Sw
 	action := "retention.sweep"
 	now := g.cfg.Now().UTC()
 	rep := SweepReport{DryRun: dryRun, Now: now, ByPurpose: map[string]SweepCount{}}
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "retention", "dry_run": dryRun}})
+	d, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: map[string]any{"kind": "retention", "dry_run": dryRun}})
 	if err != nil {
 		return rep, g.refuse(ctx, op, p, action, []string{"retention"}, err)
 	}
 	if !d.Allow {
 		e := g.entry(ctx, p, action, []string{"retention"}, d.Revision)
+		e.noteBreakGlass(d)
 		e.Decision, e.Reasons = "deny", d.Reasons
 		if err := g.record(ctx, e); err != nil {
 			return rep, err
@@ -79,7 +80,7 @@ func (g *Gate) SweepRetention(ctx context.Context, p Principal, dryRun bool) (Sw
 		if err != nil {
 			return err
 		}
-		sd, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "retention.expire", Resource: res, Context: c})
+		sd, err := g.decide(ctx, Input{Principal: p, Action: "retention.expire", Resource: res, Context: c})
 		if err != nil {
 			return err
 		}

@@ -19,13 +19,16 @@ decision := {"allow": true, "reasons": sort([r | some r in allow]), "obligations
 	count(deny) == 0
 }
 
+# A refusal that an open break-glass session lifts is decided in authn.rego.
 decision := {"allow": false, "reasons": sort([r | some r in deny])} if {
 	count(deny) > 0
+	not break_glass_applies
 }
 
 decision := {"allow": false, "reasons": [sprintf("no rule permits %s for this principal", [input.action])]} if {
 	count(allow) == 0
 	count(deny) == 0
+	not break_glass_applies
 }
 
 # --- administration ---------------------------------------------------------
@@ -69,9 +72,14 @@ read_all_scope if {
 	s in scopes
 }
 
-# A principal bound to a person may read the statements about that person.
+# A principal bound to a person may read the statements about that person:
+# a learner, or a credential with statements/read/mine bound to an agent
+# (read/mine means the person, not the credential), each with a scope that
+# reads statements (xAPI Communication §4.2).
 read_own if {
 	"learner" in roles
+	some s in {"all", "all/read", "statements/read", "statements/read/mine"}
+	s in scopes
 }
 
 read_own if {
@@ -161,6 +169,8 @@ allow contains "a learner may use their own state and agent profile documents" i
 	input.action in document_actions
 	"learner" in roles
 	input.resource.kind in {"state", "agent_profile"}
+	some s in {"all", document_scope[input.resource.kind]}
+	s in scopes
 	count(input.resource.subjects) > 0
 	every s in input.resource.subjects {
 		s in identities

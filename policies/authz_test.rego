@@ -12,7 +12,7 @@ client := {"id": "k-lms", "roles": ["client"], "scopes": ["statements/write"], "
 
 reader := {"id": "k-lms", "roles": ["client"], "scopes": ["statements/write", "statements/read"], "identities": []}
 
-learner_alice := {"id": "k-alice", "roles": ["learner"], "scopes": ["statements/write", "statements/read/mine"], "identities": [alice]}
+learner_alice := {"id": "k-alice", "roles": ["learner"], "scopes": ["statements/write", "statements/read/mine", "state", "profile"], "identities": [alice]}
 
 about_alice := {"kind": "statement", "subjects": [alice], "about": [alice], "voiding": false}
 

@@ -135,6 +135,7 @@ write_obligations := {
 	"legal_basis": write_def.legal_basis,
 	"retention_days": object.get(write_def, "retention_days", 0),
 	"minimise": write_minimise,
+	"define": may_define,
 }
 
 # --- reading ------------------------------------------------------------------
@@ -250,6 +251,7 @@ obligations := {"mask": read_mask} if input.action == "statements.read"
 obligations := {"purpose": request_purpose} if {
 	input.action == "statements.query"
 	not admin_bypass
+	not break_glass_open
 	count(identities) == 0
 	request_purpose != ""
 }

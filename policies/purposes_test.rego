@@ -49,7 +49,7 @@ write(resource, ctx) := d if {
 test_allow_write_legal_obligation_by_prefix if {
 	d := write(compliance_course, no_consents)
 	d.allow
-	d.obligations == {"purpose": "compliance-training", "legal_basis": "legal_obligation", "retention_days": 3650, "minimise": []}
+	d.obligations == {"purpose": "compliance-training", "legal_basis": "legal_obligation", "retention_days": 3650, "minimise": [], "define": false}
 }
 
 test_allow_write_default_purpose_when_nothing_matches if {
@@ -149,7 +149,7 @@ test_allow_write_match_by_client_and_verb if {
 test_allow_write_match_by_activity_type if {
 	assessed := object.union(other_course, {"activity_types": ["http://adlnet.gov/expapi/activities/assessment"], "client": "k-other"})
 	d := custom_write(assessed, object.union(client, {"id": "k-other"}))
-	d.obligations == {"purpose": "by-type", "legal_basis": "works_agreement", "retention_days": 20, "minimise": []}
+	d.obligations == {"purpose": "by-type", "legal_basis": "works_agreement", "retention_days": 20, "minimise": [], "define": false}
 }
 
 test_allow_write_overlap_writer_purpose_wins if {

@@ -36,9 +36,13 @@ func canonKey(s Sealer, id string) []byte {
 	return append([]byte(prefixCanon), s.Blind(fieldCanon, id)...)
 }
 
-// canonDefs returns the Activities of s that carry a definition.
+// canonDefs returns the Activities of s that carry a definition, none when
+// its writer may not define Activities (Recorded.NoDefine).
 func canonDefs(s Sealer, st *xapi.Statement) []canonDef {
 	var out []canonDef
+	if st.Recorded().NoDefine {
+		return nil
+	}
 	for _, a := range st.Activities() {
 		if a.HasDefinition() {
 			out = append(out, canonDef{key: canonKey(s, a.ID), act: a})

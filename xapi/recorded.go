@@ -23,6 +23,11 @@ type Recorded struct {
 	RetentionDays int
 	// Expires is when the retention ends (zero: never). Set by the store.
 	Expires time.Time
+	// NoDefine is set by the writer when the sender may not (re)define
+	// Activities (it lacks the xAPI scope define, xAPI Communication §4.2):
+	// the statement is stored as sent, but its Activity definitions do not
+	// change the LRS's canonical copies.
+	NoDefine bool
 }
 
 // Recorded reports what was recorded about s's processing (zero when

@@ -167,6 +167,9 @@ func (f *MemStore) mergeDefinitions(s *xapi.Statement) {
 	if f.acts == nil {
 		f.acts = map[string]xapi.Activity{}
 	}
+	if s.Recorded().NoDefine {
+		return
+	}
 	for _, a := range s.Activities() {
 		if a.HasDefinition() {
 			old, ok := f.acts[a.ID]
