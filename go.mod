@@ -10,6 +10,7 @@ require (
 	github.com/open-policy-agent/opa v1.22.4
 	golang.org/x/crypto v0.59.0
 	golang.org/x/mod v0.43.0
+	golang.org/x/time v0.16.0
 )
 
 require (

@@ -26,6 +26,14 @@ var knownScopes = map[string]bool{
 	"all/read": true, "all": true, "state": true, "define": true, "profile": true,
 }
 
+// ValidScope reports whether s is an xAPI scope (xAPI Communication §4.2):
+// statements/write, statements/read, statements/read/mine, all/read, all,
+// state, define or profile.
+func ValidScope(s string) bool { return knownScopes[s] }
+
+// ValidRole reports whether r is one of the roles of CONTRACT.md.
+func ValidRole(r string) bool { return knownRoles[r] }
+
 // Principal is who makes a request, as established by authentication.
 type Principal struct {
 	ID      string      // the credential key or token subject; not personal data

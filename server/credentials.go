@@ -101,13 +101,22 @@ func (s *Server) handleCredentialsCreate(w http.ResponseWriter, r *http.Request,
 }
 
 // defaultScopes are the scopes of a credential created without any: xAPI's
-// default for OAuth clients (statements/write, statements/read/mine), or
-// all for an admin.
+// default for OAuth clients (statements/write, statements/read/mine); for
+// a learner also state and profile, which the course player acting for
+// that person needs (cmi5 reads LMS.LaunchData and the learner
+// preferences); all for an admin.
 func defaultScopes(roles []string) []string {
+	learner := false
 	for _, r := range roles {
-		if r == governance.RoleAdmin {
+		switch r {
+		case governance.RoleAdmin:
 			return []string{"all"}
+		case governance.RoleLearner:
+			learner = true
 		}
+	}
+	if learner {
+		return []string{"statements/write", "statements/read/mine", "state", "profile"}
 	}
 	return []string{"statements/write", "statements/read/mine"}
 }
@@ -129,4 +138,16 @@ func (s *Server) handleCredentialsRevoke(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleCredentialsRotate gives a credential a new secret, answered this
+// once; the old secret stops working at once.
+func (s *Server) handleCredentialsRotate(w http.ResponseWriter, r *http.Request, p governance.Principal) {
+	c, secret, err := s.gate.RotateCredential(r.Context(), p, mux.Vars(r)["key"])
+	if err != nil {
+		s.logInternal(r, err)
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, credentialCreated{Credential: c, Secret: secret})
 }

@@ -54,7 +54,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			msg = e.Msg // client-safe by the contract of xapi.Error
 		}
 	}
-	if status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Basic realm="custodia", charset="UTF-8"`)
 	}
 	var b errorBody

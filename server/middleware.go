@@ -43,10 +43,21 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		id := hex.EncodeToString(b[:])
 		w.Header().Set("X-Request-Id", id)
 		// Stored documents are served with the type their writer gave: never
-		// let a browser sniff or run them on this origin.
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if strings.HasPrefix(r.URL.Path, "/xapi/") {
-			w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		// let a browser sniff or run them on this origin, frame them, or
+		// leak their URLs (which may hold agents) in a Referer.
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		if strings.HasPrefix(r.URL.Path, "/xapi/") || strings.HasPrefix(r.URL.Path, "/api/") {
+			hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// Governance answers hold personal data and secrets: no cache keeps them.
+			hd.Set("Cache-Control", "no-store")
+		}
+		if r.TLS != nil {
+			hd.Set("Strict-Transport-Security", "max-age=63072000")
 		}
 		next.ServeHTTP(w, r.WithContext(governance.WithRequestID(r.Context(), id)))
 	})
@@ -147,34 +158,6 @@ func (s *Server) xapiVersion(next http.Handler) http.Handler {
 func versionOf(r *http.Request) xapi.Version {
 	v, _ := xapi.ParseVersionHeader(r.Header.Get(headerVersion))
 	return v
-}
-
-// authed authenticates a request with Basic credentials and calls h with
-// the principal. The X-Custodia-Purpose header names the request's purpose;
-// without it the credential's default purpose applies.
-func (s *Server) authed(h func(http.ResponseWriter, *http.Request, governance.Principal)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, secret, ok := r.BasicAuth()
-		if !ok || key == "" {
-			writeError(w, r, xapi.Errorf(xapi.Unauthorized, "server", "authentication required: send Basic credentials"))
-			return
-		}
-		p, err := s.gate.Authenticate(r.Context(), key, secret)
-		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
-			return
-		}
-		if purpose := r.Header.Get("X-Custodia-Purpose"); purpose != "" {
-			if !governance.ValidPurpose(purpose) {
-				writeError(w, r, xapi.Errorf(xapi.Invalid, "server", "X-Custodia-Purpose must be a purpose identifier: 1 to 64 of a-z, 0-9, '.', '_', '-'"))
-				return
-			}
-			p.Purpose = purpose
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.limit)
-		h(w, r, p)
-	})
 }
 
 // logInternal logs err once at the boundary when it is not the client's doing.

@@ -84,6 +84,10 @@ func (s *Server) routes() {
 	api.Handle("/holds", s.authed(s.handleHoldsCreate)).Methods(http.MethodPost)
 	api.Handle("/holds/{id}", s.authed(s.handleHoldsDelete)).Methods(http.MethodDelete)
 	api.Handle("/retention/sweep", s.authed(s.handleRetentionSweep)).Methods(http.MethodPost)
+	// Credential rotation and break-glass access (credentials.go, breakglass.go).
+	api.Handle("/credentials/{key}/rotate", s.authed(s.handleCredentialsRotate)).Methods(http.MethodPost)
+	api.Handle("/break-glass", s.authed(s.handleBreakGlassOpen)).Methods(http.MethodPost)
+	api.Handle("/break-glass", s.authed(s.handleBreakGlassList)).Methods(http.MethodGet, http.MethodHead)
 }
 
 // allowedMethods lists the methods the routes of r's path accept, for the

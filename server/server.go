@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/time/rate"
 
 	"custodia/governance"
 	"custodia/xapi"
@@ -29,6 +30,11 @@ type Config struct {
 	// DefaultVersion is the version named in X-Experience-API-Version on
 	// answers to requests that name none we speak (""; 2.0.0).
 	DefaultVersion xapi.Version
+	// Tokens verifies Bearer JWTs; nil: only Basic credentials are accepted.
+	Tokens *TokenVerifier
+	// RateLimit limits the requests of each credential (or token subject);
+	// the zero value is no limit.
+	RateLimit RateLimit
 	// CORSOrigins are the origins whose browser clients may call the xAPI
 	// resources (CORS): "*" for any, or exact origins such as
 	// "https://course.example.com". Empty: no CORS headers are sent.
@@ -44,6 +50,8 @@ type Server struct {
 	defVer xapi.Version
 	// origins are the CORS origins allowed (see Config.CORSOrigins).
 	origins []string
+	tokens  *TokenVerifier
+	limits  *limiters
 	router  *mux.Router
 	h       http.Handler // router wrapped in the middleware every request passes
 }
@@ -51,7 +59,7 @@ type Server struct {
 // NewServer returns the HTTP handler of Custodia.
 func NewServer(cfg Config) *Server {
 	s := &Server{gate: cfg.Gate, log: cfg.Logger, limit: cfg.MaxBodyBytes, now: cfg.Now, defVer: cfg.DefaultVersion,
-		origins: slices.Clone(cfg.CORSOrigins)}
+		origins: slices.Clone(cfg.CORSOrigins), tokens: cfg.Tokens}
 	if s.defVer == "" {
 		s.defVer = xapi.V200
 	}
@@ -63,6 +71,13 @@ func NewServer(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.RateLimit.Rate > 0 {
+		burst := cfg.RateLimit.Burst
+		if burst <= 0 {
+			burst = max(1, int(2*cfg.RateLimit.Rate))
+		}
+		s.limits = &limiters{cfg: RateLimit{Rate: cfg.RateLimit.Rate, Burst: burst}, now: s.now, m: map[string]*rate.Limiter{}}
 	}
 	s.router = mux.NewRouter()
 	s.routes()

@@ -17,6 +17,7 @@ import (
 type testServer struct {
 	h           http.Handler
 	store       *governancetest.MemStore
+	audit       *governancetest.MemAuditor
 	key, secret string // the admin credential
 }
 
@@ -34,15 +35,16 @@ func newTestServerConfig(t testing.TB, cfg server.Config) *testServer {
 		t.Fatal(err)
 	}
 	st := governancetest.NewMemStore()
+	au := &governancetest.MemAuditor{}
 	gate := governance.NewGate(governance.GateConfig{
-		Engine: eng, Statements: st, Records: st, Activities: st, Documents: st, Retention: st, Auditor: &governancetest.MemAuditor{},
-		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
+		Engine: eng, Statements: st, Records: st, Activities: st, Documents: st, Retention: st, Auditor: au,
+		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/", Now: cfg.Now,
 	})
 	if _, _, err := gate.Bootstrap(ctx, "admin", "admin-secret"); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Gate = gate
-	return &testServer{h: server.NewServer(cfg), store: st, key: "admin", secret: "admin-secret"}
+	return &testServer{h: server.NewServer(cfg), store: st, audit: au, key: "admin", secret: "admin-secret"}
 }
 
 // do sends a request as the admin unless auth is "none" or "key:secret".
@@ -192,7 +194,7 @@ func TestCredentialsAPI(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil || c.Key == "" || c.Secret == "" || c.Agent["mbox"] != "mailto:alice@example.com" {
 		t.Fatalf("create body = %s", w.Body)
 	}
-	if strings.Join(c.Scopes, " ") != "statements/write statements/read/mine" {
+	if strings.Join(c.Scopes, " ") != "statements/write statements/read/mine state profile" {
 		t.Errorf("default scopes = %v", c.Scopes)
 	}
 	learner := map[string]string{"Authorization": "Basic " + basic(c.Key, c.Secret)}
