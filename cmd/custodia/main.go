@@ -3,6 +3,7 @@
 //
 //	custodia serve [flags]                 run the LRS
 //	custodia audit verify --data DIR       verify the audit log offline
+//	custodia keys jwk-gen|jwt-sign …       a signing key and tokens for trying Bearer authentication
 //
 // See the README for the flags; each has an environment variable.
 package main
@@ -39,7 +40,9 @@ func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:
   custodia serve [--addr ADDR] [--data DIR] [--root-key-file FILE]
-  custodia audit verify --data DIR [--key VERIFIER_KEY]`
+  custodia audit verify --data DIR [--key VERIFIER_KEY]
+  custodia keys jwk-gen --private FILE --public FILE [--alg ES256|RS256|EdDSA] [--kid KID]
+  custodia keys jwt-sign --key FILE --iss ISS --aud AUD --sub SUB [--email E] [--roles R,…] [--scope S] [--purpose P] [--ttl 1h]`
 
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -67,6 +70,12 @@ func runWith(ctx context.Context, opts runOptions, args []string, getenv func(st
 			return runAuditVerify(ctx, args[2:], getenv, stdout, stderr)
 		}
 		return usageError{usage}
+	case "keys":
+		now := opts.now
+		if now == nil {
+			now = time.Now
+		}
+		return runKeys(args[1:], now, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +37,15 @@ type serveConfig struct {
 	AdminKey    string
 	AdminSecret string
 	CORSOrigins []string
+	// IssuersFile configures Bearer JWT issuers (server.ParseIssuers);
+	// Issuers is its content.
+	IssuersFile string
+	Issuers     []server.Issuer
+	// RateLimit is the per-credential request rate (0: none).
+	RateLimit server.RateLimit
+	// TLSCert and TLSKey are PEM files; both set: serve HTTPS.
+	TLSCert, TLSKey string
+	tlsPair         tls.Certificate
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -52,6 +64,18 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.XAPIDefault, "xapi-default-version", env("CUSTODIA_XAPI_DEFAULT_VERSION", "2.0.0"), "version named in X-Experience-API-Version when a request names none we speak: 1.0.3 or 2.0.0 (env CUSTODIA_XAPI_DEFAULT_VERSION)")
 	cors := fs.String("cors-origins", env("CUSTODIA_CORS_ORIGINS", "*"), "comma-separated origins whose browser clients may call /xapi/ (CORS): * for any, none for no CORS (env CUSTODIA_CORS_ORIGINS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CUSTODIA_LOG_LEVEL", "info"), "debug, info, warn or error (env CUSTODIA_LOG_LEVEL)")
+	fs.StringVar(&c.IssuersFile, "issuers", env("CUSTODIA_ISSUERS_FILE", ""), "JSON file of the issuers whose Bearer JWTs are accepted (env CUSTODIA_ISSUERS_FILE); none: Basic credentials only")
+	rateLimit := fs.String("rate-limit", env("CUSTODIA_RATE_LIMIT", "0"), "requests a second each credential may make on average; 0 for no limit (env CUSTODIA_RATE_LIMIT)")
+	rateBurst := fs.Int("rate-burst", 0, "requests a credential may make at once beyond --rate-limit; 0: twice the rate (env CUSTODIA_RATE_BURST)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("CUSTODIA_TLS_CERT_FILE", ""), "PEM certificate (chain) file: serve HTTPS; needs --tls-key (env CUSTODIA_TLS_CERT_FILE)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("CUSTODIA_TLS_KEY_FILE", ""), "PEM private key file of --tls-cert (env CUSTODIA_TLS_KEY_FILE)")
+	if v := getenv("CUSTODIA_RATE_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, usageError{fmt.Sprintf("serve: CUSTODIA_RATE_BURST %q: want a whole number", v)}
+		}
+		*rateBurst = n
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
@@ -89,6 +113,28 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	c.CORSOrigins = origins
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return c, usageError{err.Error()}
+	}
+	rate, err := strconv.ParseFloat(*rateLimit, 64)
+	if err != nil || rate < 0 || math.IsInf(rate, 0) || math.IsNaN(rate) || *rateBurst < 0 {
+		return c, usageError{fmt.Sprintf("serve: --rate-limit %q, --rate-burst %d: want requests a second (0 for none) and a whole number", *rateLimit, *rateBurst)}
+	}
+	c.RateLimit = server.RateLimit{Rate: rate, Burst: *rateBurst}
+	if c.IssuersFile != "" {
+		b, err := os.ReadFile(c.IssuersFile)
+		if err != nil {
+			return c, fmt.Errorf("serve: --issuers: %w", err)
+		}
+		if c.Issuers, err = server.ParseIssuers(b); err != nil {
+			return c, fmt.Errorf("serve: --issuers %s: %w", c.IssuersFile, err)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, usageError{"serve: --tls-cert and --tls-key must be given together"}
+	}
+	if c.TLSCert != "" {
+		if c.tlsPair, err = tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			return c, fmt.Errorf("serve: --tls-cert/--tls-key: %w", err)
+		}
 	}
 	return c, nil
 }
@@ -165,12 +211,23 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 		return fmt.Errorf("serve: restoring the active policy: %w", err)
 	}
 
+	var tokens *server.TokenVerifier
+	if len(cfg.Issuers) > 0 {
+		if tokens, err = server.NewTokenVerifier(ctx, cfg.Issuers, server.TokenOptions{Dir: filepath.Dir(cfg.IssuersFile), Now: opts.now, Logger: logger}); err != nil {
+			return fmt.Errorf("serve: --issuers: %w", err)
+		}
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer ln.Close()
-	base := "http://" + ln.Addr().String()
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	base := scheme + "://" + ln.Addr().String()
 
 	gate := governance.NewGate(governance.GateConfig{
 		Engine:            engine,
@@ -197,7 +254,8 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	}
 
 	srv := &http.Server{
-		Handler:           server.NewServer(server.Config{Gate: gate, Logger: logger, DefaultVersion: xapi.Version(cfg.XAPIDefault), CORSOrigins: cfg.CORSOrigins}),
+		Handler: server.NewServer(server.Config{Gate: gate, Logger: logger, DefaultVersion: xapi.Version(cfg.XAPIDefault), CORSOrigins: cfg.CORSOrigins,
+			Tokens: tokens, RateLimit: cfg.RateLimit, Now: opts.now}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -205,8 +263,17 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if cfg.TLSCert != "" {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cfg.tlsPair}}
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
