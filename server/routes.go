@@ -114,3 +114,25 @@ func (s *Server) allowedMethods(r *http.Request) string {
 	})
 	return strings.Join(out, ", ")
 }
+
+// RouteTemplates lists "METHOD /path/template" for every route, as the
+// router has them: for the OpenAPI check and the authorisation matrix,
+// which must each cover every route.
+func (s *Server) RouteTemplates() []string {
+	var out []string
+	_ = s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		t, err := route.GetPathTemplate()
+		if err != nil {
+			return nil
+		}
+		ms, err := route.GetMethods()
+		if err != nil {
+			return nil // a subrouter's prefix
+		}
+		for _, m := range ms {
+			out = append(out, m+" "+t)
+		}
+		return nil
+	})
+	return out
+}
