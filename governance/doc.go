@@ -33,7 +33,16 @@
 // SweepRetention (retention.go) destroys what has expired and is not held.
 //
 // The server is handed only the Gate. Principals come from Authenticate,
-// which checks Basic credentials kept (sealed) in the store's system records.
+// which checks Basic credentials kept (sealed) in the store's system records
+// (RotateCredential replaces a secret at once), or from the server's check
+// of a Bearer JWT; both are a Principal like any other.
+//
+// Break-glass (breakglass.go): a principal the policy allows to may open a
+// time-limited session with a written justification (OpenBreakGlass). While
+// it is open, every decision of that principal tells the policy so
+// (input.context.break_glass); what the policy then allows beyond its rules
+// is marked BreakGlass, and the audit entry carries the flag and the
+// justification. BreakGlassSessions lists the sessions for review.
 //
 // Invariants: no statement content and no plain identifier reaches an audit
 // entry or a log line; identifiers are pseudonymised with the Pseudonymizer.

@@ -24,6 +24,10 @@
 // allowing decision: for a write, the purpose, legal basis, retention and the
 // paths to minimise; for a read, the paths to mask.
 //
+// authn.rego holds break-glass access (break_glass.open, break_glass.review,
+// and the decisions an open session lifts, marked "break_glass": true) and
+// the xAPI scope define (the write obligation "define").
+//
 // Identities are agent IFIs in the canonical form of xapi.Agent.IFI. They
 // are personal data: they exist only in memory during a decision.
 package policies

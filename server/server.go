@@ -3,8 +3,11 @@
 // API under /api/v1/, and /healthz.
 //
 // The server is handed only the governance Gate: it parses and validates
-// requests (package xapi), authenticates them into a governance.Principal,
-// and leaves every decision about data to the Gate. Errors become JSON
+// requests (package xapi), authenticates them into a governance.Principal
+// (Basic credentials through the Gate; Bearer JWTs of the configured issuers
+// verified here, see TokenVerifier, before anything reaches the Gate),
+// applies per-credential rate limits, and leaves every decision about data
+// to the Gate. Errors become JSON
 // bodies {"error": {"code", "message"}} through one Kind→status table.
 package server
 

@@ -29,7 +29,7 @@ type signingKeys struct {
 	ecX5c      string // a certificate with an ECDSA key
 }
 
-func newSigningKeys(t *testing.T) *signingKeys {
+func newSigningKeys(t testing.TB) *signingKeys {
 	t.Helper()
 	k := &signingKeys{}
 	var err error
@@ -49,7 +49,7 @@ func newSigningKeys(t *testing.T) *signingKeys {
 	return k
 }
 
-func selfSigned(t *testing.T, pub, priv any) string {
+func selfSigned(t testing.TB, pub, priv any) string {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
@@ -66,7 +66,7 @@ func selfSigned(t *testing.T, pub, priv any) string {
 
 // sign makes a compact JWS of payload with alg and key; x5c, when set, goes
 // into the protected header, and extra header parameters are added as given.
-func sign(t *testing.T, alg jwa.SignatureAlgorithm, key any, payload, x5c string, extra map[string]any) string {
+func sign(t testing.TB, alg jwa.SignatureAlgorithm, key any, payload, x5c string, extra map[string]any) string {
 	t.Helper()
 	h := jws.NewHeaders()
 	if x5c != "" {
