@@ -78,6 +78,8 @@ type AuditEntry struct {
 	Reasons        []string
 	PolicyRevision string
 	Count          int
+	BreakGlass     bool   // an access beyond the principal's policy, under a stated justification
+	Justification  string // the justification stated for a break-glass access
 }
 
 // Auditor appends entries to the tamper-evident log. Record returns only
@@ -99,6 +101,7 @@ type GateConfig struct {
 	Activities    ActivityStore // canonical Activity definitions (activities.go)
 	Documents     DocumentStore
 	Auditor       Auditor
+	AuditLog      AuditLog // the log as auditors and employees read it (audit.go); nil: no audit API
 	Pseudonymizer Pseudonymizer
 	// AuthorityHomePage is the account homePage of the authority set on
 	// statements written with a Basic credential, e.g. "http://127.0.0.1:8080/".

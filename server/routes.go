@@ -65,6 +65,15 @@ func (s *Server) routes() {
 	api.Handle("/credentials", s.authed(s.handleCredentialsCreate)).Methods(http.MethodPost)
 	api.Handle("/credentials", s.authed(s.handleCredentialsList)).Methods(http.MethodGet, http.MethodHead)
 	api.Handle("/credentials/{key}", s.authed(s.handleCredentialsRevoke)).Methods(http.MethodDelete)
+	// The audit log: auditors, witnesses, and each person's access log (audit.go).
+	api.Handle("/audit/entries", s.authed(s.handleAuditEntries)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/checkpoint", s.authed(s.handleAuditCheckpoint)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/checkpoint", s.authed(s.handleAuditPublish)).Methods(http.MethodPost)
+	api.Handle("/audit/checkpoint/cosign", s.authed(s.handleAuditCosign)).Methods(http.MethodPost)
+	api.Handle("/audit/key", s.authed(s.handleAuditKey)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/proof/inclusion", s.authed(s.handleAuditInclusion)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/proof/consistency", s.authed(s.handleAuditConsistency)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/me/access-log", s.authed(s.handleMeAccessLog)).Methods(http.MethodGet, http.MethodHead)
 }
 
 // allowedMethods lists the methods the routes of r's path accept, for the
