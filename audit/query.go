@@ -74,7 +74,7 @@ const maxScan = 50000
 func (l *Log) Query(ctx context.Context, f Filter, from int64, limit int) ([]Record, int64, error) {
 	size := l.Size()
 	if from < 0 || from > size {
-		return nil, -1, fmt.Errorf("audit: query: position %d out of range [0, %d]", from, size)
+		return nil, -1, fmt.Errorf("%w: query position %d not in [0, %d]", ErrRange, from, size)
 	}
 	if limit <= 0 {
 		return nil, -1, fmt.Errorf("audit: query: limit %d must be positive", limit)

@@ -45,8 +45,9 @@ func (l *lockedBuffer) String() string {
 }
 
 // startLRS runs `custodia serve --addr 127.0.0.1:0` on data (a new temporary
-// directory when empty) and waits until /healthz answers.
-func startLRS(t testing.TB, data string) *lrs {
+// directory when empty), with any further serve flags in args, and waits
+// until /healthz answers.
+func startLRS(t testing.TB, data string, args ...string) *lrs {
 	t.Helper()
 	if data == "" {
 		data = t.TempDir()
@@ -56,7 +57,7 @@ func startLRS(t testing.TB, data string) *lrs {
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data}, func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...), func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	}()
 	l := &lrs{data: data, key: env["CUSTODIA_ADMIN_KEY"], secret: env["CUSTODIA_ADMIN_SECRET"]}
 	stopped := false

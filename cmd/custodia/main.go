@@ -3,6 +3,9 @@
 //
 //	custodia serve [flags]                 run the LRS
 //	custodia audit verify --data DIR       verify the audit log offline
+//	custodia audit export --data DIR --out FILE
+//	custodia audit witness-key --name NAME --out FILE
+//	custodia audit cosign --key FILE --checkpoint FILE
 //
 // See the README for the flags; each has an environment variable.
 package main
@@ -38,7 +41,12 @@ func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:
   custodia serve [--addr ADDR] [--data DIR] [--root-key-file FILE]
-  custodia audit verify --data DIR [--key VERIFIER_KEY]`
+                 [--audit-checkpoint-interval DURATION] [--audit-witness WITNESS_KEY]...
+  custodia audit verify (--data DIR | --log EXPORT --key VERIFIER_KEY) [--key VERIFIER_KEY]
+                        [--root-key-file FILE] [--require-witness WITNESS_KEY]... [--max-witness-lag N]
+  custodia audit export --data DIR --out FILE [--no-bodies]
+  custodia audit witness-key --name NAME --out FILE
+  custodia audit cosign --key FILE --checkpoint FILE [--log-key VERIFIER_KEY]`
 
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -49,10 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
-		if len(args) > 1 && args[1] == "verify" {
-			return runAuditVerify(ctx, args[2:], getenv, stdout, stderr)
-		}
-		return usageError{usage}
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

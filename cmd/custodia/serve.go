@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"custodia/audit"
@@ -22,6 +23,8 @@ import (
 	"custodia/server"
 	"custodia/store"
 	"custodia/xapi"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // serveConfig is the configuration of `custodia serve`.
@@ -34,6 +37,27 @@ type serveConfig struct {
 	AdminKey    string
 	AdminSecret string
 	CORSOrigins []string
+	// AuditCheckpointInterval is how often the audit log's checkpoint is
+	// published when the log grew; 0 publishes only on demand.
+	AuditCheckpointInterval time.Duration
+	AuditWitnesses          []string // note verifier keys of the witnesses that may cosign checkpoints
+}
+
+// stringList is a repeatable string flag. Its first Set replaces the
+// default (taken from the environment).
+type stringList struct {
+	list []string
+	set  bool
+}
+
+func (l *stringList) String() string { return strings.Join(l.list, ",") }
+
+func (l *stringList) Set(v string) error {
+	if !l.set {
+		l.list, l.set = nil, true
+	}
+	l.list = append(l.list, v)
+	return nil
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -52,9 +76,28 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.XAPIDefault, "xapi-default-version", env("CUSTODIA_XAPI_DEFAULT_VERSION", "2.0.0"), "version named in X-Experience-API-Version when a request names none we speak: 1.0.3 or 2.0.0 (env CUSTODIA_XAPI_DEFAULT_VERSION)")
 	cors := fs.String("cors-origins", env("CUSTODIA_CORS_ORIGINS", "*"), "comma-separated origins whose browser clients may call /xapi/ (CORS): * for any, none for no CORS (env CUSTODIA_CORS_ORIGINS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CUSTODIA_LOG_LEVEL", "info"), "debug, info, warn or error (env CUSTODIA_LOG_LEVEL)")
+	interval := fs.String("audit-checkpoint-interval", env("CUSTODIA_AUDIT_CHECKPOINT_INTERVAL", "10s"), "how often to publish the audit log's checkpoint when the log grew; 0 for only on demand (env CUSTODIA_AUDIT_CHECKPOINT_INTERVAL)")
+	witnesses := &stringList{}
+	for _, w := range strings.Split(getenv("CUSTODIA_AUDIT_WITNESSES"), ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			witnesses.list = append(witnesses.list, w)
+		}
+	}
+	fs.Var(witnesses, "audit-witness", "note verifier key of a witness that may cosign audit checkpoints; repeatable (env CUSTODIA_AUDIT_WITNESSES, comma-separated)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
+	d, err := time.ParseDuration(*interval)
+	if err != nil || d < 0 {
+		return c, usageError{fmt.Sprintf("serve: --audit-checkpoint-interval %q: want a duration such as 10s, or 0", *interval)}
+	}
+	c.AuditCheckpointInterval = d
+	for _, w := range witnesses.list {
+		if _, err := note.NewVerifier(w); err != nil {
+			return c, usageError{fmt.Sprintf("serve: --audit-witness %q: not a note verifier key (custodia audit witness-key makes one): %v", w, err)}
+		}
+	}
+	c.AuditWitnesses = witnesses.list
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
@@ -150,11 +193,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: opening store: %w", err)
 	}
 	defer db.Close()
-	alog, err := audit.Open(filepath.Join(cfg.Data, "audit"), audit.Options{Logger: logger})
+	alog, err := audit.Open(filepath.Join(cfg.Data, "audit"), audit.Options{
+		Sealer: keys, Erased: keyDestroyed, Witnesses: cfg.AuditWitnesses, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("serve: opening audit log: %w", err)
 	}
 	defer alog.Close()
+	pubCtx, stopPublishing := context.WithCancel(ctx)
+	var publisher sync.WaitGroup
+	defer func() { stopPublishing(); publisher.Wait() }() // before alog.Close
+	if cfg.AuditCheckpointInterval > 0 {
+		publisher.Go(func() { publishCheckpoints(pubCtx, alog, cfg.AuditCheckpointInterval, logger) })
+	}
 	engine, err := governance.NewEngine(ctx, policies.FS)
 	if err != nil {
 		return fmt.Errorf("serve: loading policies: %w", err)
@@ -174,6 +224,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Activities:        db,
 		Documents:         db,
 		Auditor:           auditor{alog},
+		AuditLog:          auditLog{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
 		Logger:            logger,
@@ -234,6 +285,8 @@ func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
 		Reasons:        e.Reasons,
 		PolicyRevision: e.PolicyRevision,
 		Count:          e.Count,
+		BreakGlass:     e.BreakGlass,
+		Justification:  e.Justification,
 	})
 	return err
 }
