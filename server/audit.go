@@ -62,10 +62,11 @@ func (e auditEntry) csvRow() []string {
 		strings.Join(e.Resources, ";"), strings.Join(e.Subjects, ";"), e.Decision, strings.Join(e.Reasons, ";"), e.PolicyRevision,
 		strconv.Itoa(e.Count), strconv.FormatBool(e.BreakGlass), e.Justification, e.Commitment, e.Salt, e.LeafHash,
 		strconv.FormatBool(e.Erased), strconv.FormatBool(e.Damaged)}
-	for i, v := range row {
-		// A spreadsheet would run a cell starting with one of these as a
-		// formula (CSV injection); a leading quote keeps it text.
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+	// A spreadsheet would run a text cell starting with one of these as a
+	// formula (CSV injection); a leading quote keeps it text. The hash
+	// columns stay exact base64.
+	for _, i := range []int{5, 7, 10, 14} { // purpose, resources, reasons, justification
+		if v := row[i]; v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 			row[i] = "'" + v
 		}
 	}
