@@ -16,6 +16,22 @@
 // of the Agents resource are read through the Gate as well, under the
 // actions activities.read and agents.read.
 //
+// The policy itself is managed through the Gate as well (manage.go, under
+// the actions policies.read and policies.manage): a PolicySet (Rego modules
+// and one data document) becomes active only through Engine.Check — strict
+// compile, all its tests, sample decisions within DecisionTimeout — and is
+// kept as a content-addressed revision in the record store, so that it can
+// be rolled back and survives a restart (Engine.Restore). SimulatePolicy
+// compares a candidate with the active policy on the stored statements
+// without activating it.
+//
+// Purposes (purposes.go, from the policy data): each write is recorded
+// under the purpose, legal basis and retention the decision's Obligations
+// name, minimised as they say; each read decision sees the statement's
+// recorded purpose and expiry, its subjects' consents (consent.go) and the
+// legal holds (holds.go), and masks what it returns as the obligations say.
+// SweepRetention (retention.go) destroys what has expired and is not held.
+//
 // The server is handed only the Gate. Principals come from Authenticate,
 // which checks Basic credentials kept (sealed) in the store's system records.
 //

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"custodia/xapi"
@@ -29,6 +30,10 @@ type StatementStore interface {
 	// Attachment returns the data with hash sha2 stored with statement id,
 	// or NotFound.
 	Attachment(ctx context.Context, id, sha2 string) ([]byte, error)
+	// ScanStatements calls fn with every stored statement, voided ones
+	// included, oldest first (stored order), until fn reports false or
+	// fails; its error is returned.
+	ScanStatements(ctx context.Context, fn func(*xapi.Statement) (bool, error)) error
 }
 
 // RecordStore keeps small sealed system records (credentials). Implemented
@@ -61,6 +66,17 @@ type DocumentStore interface {
 	// DeleteDocuments removes every document of the set d names and
 	// reports how many there were.
 	DeleteDocuments(ctx context.Context, d xapi.DocumentParams) (int, error)
+}
+
+// RetentionStore finds and removes statements whose retention has ended.
+// Implemented by store.DB; see there for the full contract.
+type RetentionStore interface {
+	// ScanExpired calls fn with each statement whose Recorded().Expires is
+	// at or before now, carrying its Recorded; an error from fn ends the scan.
+	ScanExpired(ctx context.Context, now time.Time, fn func(*xapi.Statement) error) error
+	// DeleteStatements removes the statements ids with their attachments
+	// and index entries and reports how many were stored.
+	DeleteStatements(ctx context.Context, ids []string) (int, error)
 }
 
 // AuditEntry is one decision as recorded in the audit log. It names
@@ -100,6 +116,7 @@ type GateConfig struct {
 	Records       RecordStore
 	Activities    ActivityStore // canonical Activity definitions (activities.go)
 	Documents     DocumentStore
+	Retention     RetentionStore // statements past their retention (retention.go)
 	Auditor       Auditor
 	AuditLog      AuditLog // the log as auditors and employees read it (audit.go); nil: no audit API
 	Pseudonymizer Pseudonymizer
@@ -117,6 +134,8 @@ type GateConfig struct {
 type Gate struct {
 	cfg   GateConfig
 	creds *credentialCache
+	// policyMu serialises policy changes: each builds on the active set.
+	policyMu sync.Mutex
 }
 
 // NewGate returns a Gate over the given store, engine and audit log.
@@ -149,10 +168,12 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	const op = "governance.PutStatements"
 	auth := g.authority(p)
 	ids := make([]string, len(stmts))
+	obls := make([]Obligations, len(stmts))
 	subjects := map[string]bool{}
 	var refusals, allowReasons []string
 	revision := ""
 	cache := map[string]Decision{}
+	rc := g.newRequestState()
 	for i, s := range stmts {
 		s.Prepare(xapi.Prepare{Authority: auth, Version: v})
 		ids[i] = s.ID()
@@ -160,13 +181,17 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		for _, sub := range f.Subjects {
 			subjects[sub] = true
 		}
-		_, voiding := s.VoidTarget()
-		res := map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "voiding": voiding, "verb": f.Verb}
-		key := fmt.Sprint(f.Subjects, f.Agents, voiding, f.Verb)
+		in, err := g.writeInput(ctx, p, s, f, rc)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
+		}
+		key, err := decisionKey(in)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
+		}
 		d, ok := cache[key]
 		if !ok {
-			var err error
-			d, err = g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.write", Resource: res})
+			d, err = g.cfg.Engine.Decide(ctx, in)
 			if err != nil {
 				return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
 			}
@@ -178,6 +203,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		} else if len(allowReasons) == 0 {
 			allowReasons = d.Reasons
 		}
+		obls[i] = d.Obligations
 	}
 	e := g.entry(ctx, p, "statements.write", ids, revision)
 	e.Subjects = g.pseudonyms(keys(subjects))
@@ -188,11 +214,12 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		}
 		return nil, &xapi.Error{Kind: xapi.Forbidden, Op: op, Msg: "refused by policy: " + strings.Join(refusals, ", ")}
 	}
-	e.Decision, e.Reasons, e.Count = "allow", allowReasons, len(stmts)
+	out, summary := applyWriteObligations(stmts, obls)
+	e.Decision, e.Reasons, e.Count = "allow", append(append([]string(nil), allowReasons...), summary...), len(stmts)
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := g.cfg.Statements.PutStatements(ctx, stmts, atts); err != nil {
+	if err := g.cfg.Statements.PutStatements(ctx, out, atts); err != nil {
 		return nil, err
 	}
 	return ids, nil
@@ -217,13 +244,18 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 	var ids []string
 	subjects := map[string]bool{}
 	revision := g.cfg.Engine.Revision()
+	rc := g.newRequestState()
 	for _, s := range stmts {
 		atts := s.Attachments()
 		if len(atts) == 0 {
 			continue
 		}
 		f := s.Facts()
-		d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
+		in, err := g.readInput(ctx, p, s, f, rc)
+		if err != nil {
+			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
+		}
+		d, err := g.cfg.Engine.Decide(ctx, in)
 		if err != nil {
 			return nil, g.refuse(ctx, op, p, action, []string{s.ID()}, err)
 		}
@@ -296,7 +328,11 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 		return nil, err
 	}
 	f := s.Facts()
-	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: action, Resource: readResource(f)})
+	in, err := g.readInput(ctx, p, s, f, g.newRequestState())
+	if err != nil {
+		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
+	}
+	d, err := g.cfg.Engine.Decide(ctx, in)
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
@@ -312,6 +348,9 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 	e.Decision, e.Count = "allow", 1
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
+	}
+	if len(d.Obligations.Mask) > 0 {
+		s = s.Masked(d.Obligations.Mask)
 	}
 	return s, nil
 }
@@ -339,24 +378,35 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if limit <= 0 || limit > g.cfg.MaxLimit {
 		limit = g.cfg.MaxLimit
 	}
-	cache := map[string]bool{}
+	if coarse.Obligations.Purpose != "" {
+		q.Purpose = coarse.Obligations.Purpose
+	}
+	rc := g.newRequestState()
+	cache := map[string]Decision{}
+	masks := map[string][]string{}
 	filtered := 0
 	keep := func(s *xapi.Statement) (bool, error) {
-		f := s.Facts()
-		key := fmt.Sprint(f.Subjects, f.Agents, f.Verb)
-		ok, seen := cache[key]
+		in, err := g.readInput(ctx, p, s, s.Facts(), rc)
+		if err != nil {
+			return false, err
+		}
+		key, err := decisionKey(in)
+		if err != nil {
+			return false, err
+		}
+		d, seen := cache[key]
 		if !seen {
-			d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: "statements.read", Resource: readResource(f)})
-			if err != nil {
+			if d, err = g.cfg.Engine.Decide(ctx, in); err != nil {
 				return false, err
 			}
-			ok = d.Allow
-			cache[key] = ok
+			cache[key] = d
 		}
-		if !ok {
+		if !d.Allow {
 			filtered++
+		} else if len(d.Obligations.Mask) > 0 {
+			masks[s.ID()] = d.Obligations.Mask
 		}
-		return ok, nil
+		return d.Allow, nil
 	}
 	stmts, next, err := g.cfg.Statements.QueryStatements(ctx, q, after, limit, keep)
 	if err != nil {
@@ -381,11 +431,12 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if err := g.record(ctx, e); err != nil {
 		return nil, "", err
 	}
+	for i, s := range stmts {
+		if m := masks[s.ID()]; len(m) > 0 {
+			stmts[i] = s.Masked(m)
+		}
+	}
 	return stmts, next, nil
-}
-
-func readResource(f xapi.Facts) map[string]any {
-	return map[string]any{"kind": "statement", "subjects": strs(f.Subjects), "about": strs(f.Agents), "verb": f.Verb}
 }
 
 // describeQuery names the filters of q without their values, which may be

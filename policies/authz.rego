@@ -3,7 +3,9 @@
 #
 # A decision is allowed when at least one rule in `allow` grants it and no
 # rule in `deny` forbids it. Reasons are returned to the caller and written
-# to the audit log, so they name rules, never people.
+# to the audit log, so they name rules, never people. An allowing decision
+# carries `obligations` (see purposes.rego): the purpose, legal basis,
+# retention and minimisation of a write, the masks of a read.
 package custodia.authz
 
 roles := {r | some r in input.principal.roles}
@@ -12,7 +14,7 @@ scopes := {s | some s in input.principal.scopes}
 
 identities := {i | some i in input.principal.identities}
 
-decision := {"allow": true, "reasons": sort([r | some r in allow])} if {
+decision := {"allow": true, "reasons": sort([r | some r in allow]), "obligations": obligations} if {
 	count(allow) > 0
 	count(deny) == 0
 }

@@ -8,13 +8,21 @@
 //
 // The entry point is data.custodia.authz.decision, an object
 //
-//	{"allow": bool, "reasons": [string]}
+//	{"allow": bool, "reasons": [string], "obligations": {...}}
 //
 // evaluated with an input of the form
 //
 //	{"principal": {"id", "roles", "scopes", "identities", "purpose"},
-//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage",
-//	 "resource": {...facts about what is touched...}}
+//	 "action": "statements.write" | "statements.read" | "statements.query" | "credentials.manage" |
+//	           "policies.read" | "policies.manage" | …,
+//	 "resource": {...facts about what is touched...},
+//	 "context": {"now", "consents", "holds"}}
+//
+// data.json is the policy data, mounted at the root of data: the purposes of
+// processing (data.custodia.purposes) and settings (data.custodia.settings).
+// purposes.rego holds the rules that use them and the obligations of an
+// allowing decision: for a write, the purpose, legal basis, retention and the
+// paths to minimise; for a read, the paths to mask.
 //
 // Identities are agent IFIs in the canonical form of xapi.Agent.IFI. They
 // are personal data: they exist only in memory during a decision.
@@ -22,7 +30,9 @@ package policies
 
 import "embed"
 
-// FS holds the default policy modules and their tests.
+// FS holds the default policy modules, their tests, and data.json: the
+// policy data, mounted at the root of data (so that Rego reads
+// data.custodia.purposes).
 //
-//go:embed *.rego
+//go:embed *.rego *.json
 var FS embed.FS

@@ -35,7 +35,7 @@ func newTestServerConfig(t testing.TB, cfg server.Config) *testServer {
 	}
 	st := governancetest.NewMemStore()
 	gate := governance.NewGate(governance.GateConfig{
-		Engine: eng, Statements: st, Records: st, Activities: st, Documents: st, Auditor: &governancetest.MemAuditor{},
+		Engine: eng, Statements: st, Records: st, Activities: st, Documents: st, Retention: st, Auditor: &governancetest.MemAuditor{},
 		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
 	})
 	if _, _, err := gate.Bootstrap(ctx, "admin", "admin-secret"); err != nil {

@@ -29,11 +29,13 @@
 // # Key layout
 //
 //	s/<id>                          header + sealed body
-//	f/<id>                          seq, stored, flags and the blinded fact chain
+//	f/<id>                          seq, stored, flags, purpose, legal basis, expiry and the blinded fact chain
 //	q/<seq>                         stored + id: the global stored order
 //	i/<field>/<uvarint len><blind><seq>  stored + id: one blind index entry
 //	v/<target id>                   id of a voiding statement naming the target
 //	r/<target id>\x00<referrer id>  reverse StatementRef index
+//	i/purpose/<uvarint len><blind><seq>  stored + id: the statement's own recorded purpose
+//	e/<expires ms><seq>             id: statements by end of retention (retention.go)
 //	x/<kind>/<key>                  a sealed system record
 //	c/<blind activity id>           a sealed canonical Activity definition (activities.go)
 //	d/s/<agent><activity><registration><id>  a sealed State document
@@ -43,6 +45,18 @@
 // seq is a big-endian uint64 assigned once per stored statement; stored is
 // non-decreasing in seq order, so seq order is stored order and since/until
 // end a scan early.
+//
+// # Purpose and retention
+//
+// A statement may carry an xapi.Recorded set by the governance gate: the
+// purpose it was collected for, its legal basis and a retention window.
+// They are not personal data and are kept in plain form in the fact record;
+// expiry is stored + the window. Each statement has a blind index entry for
+// its own purpose (not its StatementRef chain's) so that a query restricted
+// to a purpose (xapi.Query.Purpose) scans only that purpose's statements,
+// and an e/ entry ordered by expiry for ScanExpired. DeleteStatements
+// removes a statement with its attachments and index entries; it stands in
+// for destroying per-bucket keys until those exist.
 //
 // # Documents (xAPI Communication §2.2–2.7)
 //

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"time"
 
 	"custodia/xapi"
 )
@@ -59,6 +60,9 @@ type factRec struct {
 	seq      uint64
 	stored   int64 // Unix ms
 	voiding  bool
+	purpose  string    // recorded purpose ("" when none); not personal data
+	basis    string    // its legal basis
+	expires  int64     // Unix ms when retention ends; 0: never
 	chain    []factSet // chain[0] is the statement's own; then its target's chain
 	isNew    bool      // written by the batch being planned (not encoded)
 	oldChain []factSet // chain before this batch extended it (not encoded)
@@ -127,7 +131,12 @@ func indexKeys(chain []factSet) map[string]struct{} {
 	return keys
 }
 
-const factVersion = 1
+// Fact record versions: 1 has no governance fields; 2 adds purpose, legal
+// basis and expiry after the flags.
+const (
+	factVersion1 = 1
+	factVersion  = 2
+)
 
 func (r *factRec) encode() []byte {
 	b := []byte{factVersion}
@@ -138,6 +147,9 @@ func (r *factRec) encode() []byte {
 		flags |= 1
 	}
 	b = append(b, flags)
+	b = appendBytes(b, []byte(r.purpose))
+	b = appendBytes(b, []byte(r.basis))
+	b = binary.AppendVarint(b, r.expires)
 	b = binary.AppendUvarint(b, uint64(len(r.chain)))
 	for i := range r.chain {
 		f := &r.chain[i]
@@ -220,11 +232,16 @@ func (d *decoder) count() int {
 
 func decodeFactRec(b []byte) (*factRec, error) {
 	d := &decoder{b: b}
-	if d.byte1() != factVersion {
+	v := d.byte1()
+	if v != factVersion && v != factVersion1 {
 		return nil, errCorrupt("fact record")
 	}
 	r := &factRec{seq: d.uvarint(), stored: d.varint()}
 	r.voiding = d.byte1()&1 != 0
+	if v == factVersion {
+		r.purpose, r.basis = string(d.bytes()), string(d.bytes())
+		r.expires = d.varint()
+	}
 	n := d.count()
 	r.chain = make([]factSet, 0, n)
 	for i := 0; i < n && !d.bad; i++ {
@@ -266,3 +283,24 @@ func decodeStmt(b []byte) (sealedSubject, sealedBody []byte, err error) {
 }
 
 func subjectAAD(id string) []byte { return []byte("subject/" + id) }
+
+// recorded is what r records about its statement's processing.
+func (r *factRec) recorded() xapi.Recorded {
+	out := xapi.Recorded{Purpose: r.purpose, LegalBasis: r.basis}
+	if r.expires != 0 {
+		out.Expires = time.UnixMilli(r.expires).UTC()
+	}
+	return out
+}
+
+// fieldPurpose is the blind-index field of a statement's own recorded
+// purpose. Unlike the fact fields it is not part of the StatementRef chain:
+// a statement's purpose is its own, not its target's.
+const fieldPurpose = "purpose"
+
+// expiryKey is e/<expires ms><seq>: the statements in order of the end of
+// their retention, for the retention sweep.
+func expiryKey(expires int64, seq uint64) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(prefixExpiry), uint64(expires))
+	return binary.BigEndian.AppendUint64(k, seq)
+}

@@ -19,7 +19,8 @@ type prep struct {
 	target  string // StatementRef target, or ""
 	voiding bool
 	own     factSet
-	defs    []canonDef // Activity definitions to merge into the canonical copies
+	defs    []canonDef    // Activity definitions to merge into the canonical copies
+	rec     xapi.Recorded // purpose, legal basis and retention set by the writer
 }
 
 // PutStatements stores a batch atomically. Each statement must be prepared
@@ -56,6 +57,7 @@ func (db *DB) PutStatements(ctx context.Context, stmts []*xapi.Statement, atts m
 		_, p.voiding = s.VoidTarget()
 		p.own = blindFacts(db.sealer, id, s.Facts())
 		p.defs = canonDefs(db.sealer, s)
+		p.rec = s.Recorded()
 		pre[i] = p
 	}
 	for {
@@ -213,7 +215,7 @@ func (db *DB) plan(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 	}
 	for _, i := range p.newIdx {
 		pr := &pre[i]
-		rec := &factRec{voiding: pr.voiding, chain: []factSet{pr.own}, isNew: true}
+		rec := &factRec{voiding: pr.voiding, chain: []factSet{pr.own}, isNew: true, purpose: pr.rec.Purpose, basis: pr.rec.LegalBasis}
 		p.recs[pr.id] = rec
 		if pr.target != "" {
 			p.touch(pr.target)
@@ -306,7 +308,11 @@ func (db *DB) fill(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 		seq++
 		rec := p.recs[pr.id]
 		rec.seq, rec.stored = seq, ms
+		if pr.rec.RetentionDays > 0 {
+			rec.expires = stored.AddDate(0, 0, pr.rec.RetentionDays).UnixMilli()
+		}
 		s.SetStored(stored)
+		s.SetRecorded(rec.recorded())
 		body, err := s.MarshalJSON()
 		if err != nil {
 			return internal(op, fmt.Errorf("store: marshal %s: %w", pr.id, err))
@@ -363,6 +369,16 @@ func (db *DB) fill(ctx context.Context, txn *badger.Txn, stmts []*xapi.Statement
 		val := idxVal(rec.stored, id)
 		for k := range indexKeys(rec.chain) {
 			if err := set(seqSuffix(k, rec.seq), val); err != nil {
+				return err
+			}
+		}
+		if rec.purpose != "" {
+			if err := set(db.purposeKey(rec.purpose, rec.seq), val); err != nil {
+				return err
+			}
+		}
+		if rec.expires != 0 {
+			if err := set(expiryKey(rec.expires, rec.seq), []byte(id)); err != nil {
 				return err
 			}
 		}

@@ -23,6 +23,13 @@ func (db *DB) GetStatement(ctx context.Context, id string) (*xapi.Statement, boo
 	if err != nil {
 		return nil, false, err
 	}
+	rec, err := loadFacts(txn, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if rec != nil {
+		s.SetRecorded(rec.recorded())
+	}
 	if _, voiding := s.VoidTarget(); voiding {
 		return s, false, nil
 	}
@@ -38,7 +45,9 @@ func (db *DB) GetStatement(ctx context.Context, id string) (*xapi.Statement, boo
 // statements matching every filter of q, voided ones excluded, in stored order
 // (newest first unless q.Ascending), starting after the position token after
 // ("" is the start), keeping only those for which keep (which may be nil)
-// returns true; an error from keep aborts the query. next is a short URL-safe
+// returns true; an error from keep aborts the query. With q.Purpose set, only
+// statements recorded for that purpose match. Each statement returned (and
+// passed to keep) carries its Recorded. next is a short URL-safe
 // token for the following page, or "" when no further statement matches.
 // A malformed token, or one of the other direction, is an Invalid *xapi.Error.
 func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, limit int,
@@ -87,6 +96,8 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 	if len(fs) > 0 {
 		d := fs[len(fs)-1]
 		prefix = indexPrefix(fieldNames[d.field], d.blind)
+	} else if q.Purpose != "" {
+		prefix = db.purposePrefix(q.Purpose)
 	}
 
 	txn := db.bdb.NewTransaction(false)
@@ -143,7 +154,7 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 		if rec == nil {
 			return nil, "", internal(op, errCorrupt("index entry without facts"))
 		}
-		if !rec.matches(fs) {
+		if !rec.matches(fs) || (q.Purpose != "" && rec.purpose != q.Purpose) {
 			continue
 		}
 		if !rec.voiding {
@@ -159,6 +170,7 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 		if err != nil {
 			return nil, "", &xapi.Error{Kind: xapi.Internal, Op: op, Err: err}
 		}
+		s.SetRecorded(rec.recorded())
 		if keep != nil {
 			ok, err := keep(s)
 			if err != nil {

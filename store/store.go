@@ -203,6 +203,7 @@ const (
 	prefixAttach = "a/"
 	prefixCanon  = "c/" // canonical Activity definitions; see activities.go
 	prefixDoc    = "d/"
+	prefixExpiry = "e/" // statements by end of retention; see facts.go
 )
 
 func stmtKey(id string) []byte  { return []byte(prefixStmt + id) }

@@ -160,7 +160,7 @@ func (s *Statement) WithDefinitions(defs map[string]Activity) *Statement {
 			a["definition"] = deepCopy(c.def)
 		}
 	})
-	return &Statement{m: m}
+	return &Statement{m: m, rec: s.rec}
 }
 
 // ParseActivitiesQuery parses the parameters of GET /activities (xAPI

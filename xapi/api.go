@@ -51,7 +51,8 @@ func ParseVersionHeader(h string) (Version, error) {
 // Statement is one validated xAPI Statement. It keeps the document as
 // received (plus what the LRS sets), so that format=exact returns it unchanged.
 type Statement struct {
-	m map[string]any // the validated tree; numbers are json.Number
+	m   map[string]any // the validated tree; numbers are json.Number
+	rec Recorded       // governance metadata, not part of the JSON (recorded.go)
 }
 
 // ParseStatements parses a POST body: one Statement or an array of them. Every
@@ -254,6 +255,10 @@ type Query struct {
 	Format            Format    // default exact
 	Attachments       bool
 	Ascending         bool
+	// Purpose is not an xAPI parameter (ParseQuery never sets it): the
+	// governance gate sets it to keep only statements recorded for that
+	// purpose (see Recorded), which the store answers from an index.
+	Purpose string
 }
 
 // NewUUID returns a random RFC 4122 version 4 UUID.

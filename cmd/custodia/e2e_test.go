@@ -49,6 +49,12 @@ func (l *lockedBuffer) String() string {
 // until /healthz answers.
 func startLRS(t testing.TB, data string, args ...string) *lrs {
 	t.Helper()
+	return startLRSWith(t, data, runOptions{}, args...)
+}
+
+// startLRSWith is startLRS with run's test options (e.g. a clock).
+func startLRSWith(t testing.TB, data string, opts runOptions, args ...string) *lrs {
+	t.Helper()
 	if data == "" {
 		data = t.TempDir()
 	}
@@ -57,7 +63,7 @@ func startLRS(t testing.TB, data string, args ...string) *lrs {
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...), func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+		done <- runWith(ctx, opts, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...), func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	}()
 	l := &lrs{data: data, key: env["CUSTODIA_ADMIN_KEY"], secret: env["CUSTODIA_ADMIN_SECRET"]}
 	stopped := false

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -50,12 +51,25 @@ const usage = `usage:
 
 // run is the whole program: main only adds the process around it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runWith(ctx, runOptions{}, args, getenv, stdin, stdout, stderr)
+}
+
+// runOptions are what tests may inject into run beyond its arguments; the
+// command line cannot set them.
+type runOptions struct {
+	// now is the clock of the store and the gate (stored times, expiry,
+	// decisions); nil is time.Now. Tests move it to pass a retention window.
+	now func() time.Time
+}
+
+// runWith is run with opts.
+func runWith(ctx context.Context, opts runOptions, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{usage}
 	}
 	switch args[0] {
 	case "serve":
-		return runServe(ctx, args[1:], getenv, stdout, stderr)
+		return runServe(ctx, opts, args[1:], getenv, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -169,7 +169,7 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 // runServe runs the LRS until ctx is cancelled, then shuts down gracefully.
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, opts runOptions, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseServeFlags(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -188,7 +188,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if keys.Generated() {
 		logger.Warn("generated a new root key; production keeps it outside the data directory (--root-key-file) and backs it up", "file", cfg.RootKeyFile)
 	}
-	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: true, Logger: logger})
+	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: true, Logger: logger, Now: opts.now})
 	if err != nil {
 		return fmt.Errorf("serve: opening store: %w", err)
 	}
@@ -209,6 +209,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("serve: loading policies: %w", err)
 	}
+	// Policy revisions live in the store: a restart resumes on the policy
+	// activated last, not on the embedded pack.
+	if err := engine.Restore(ctx, db, nil); err != nil {
+		return fmt.Errorf("serve: restoring the active policy: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -223,11 +228,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Records:           db,
 		Activities:        db,
 		Documents:         db,
+		Retention:         db,
 		Auditor:           auditor{alog},
 		AuditLog:          auditLog{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
 		Logger:            logger,
+		Now:               opts.now,
 	})
 	admin, secret, err := gate.Bootstrap(ctx, cfg.AdminKey, cfg.AdminSecret)
 	if err != nil {

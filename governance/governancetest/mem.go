@@ -17,10 +17,11 @@ import (
 	"custodia/xapi"
 )
 
-// MemStore is an in-memory governance.StatementStore, RecordStore and
-// ActivityStore and DocumentStore. It ignores statement query filters and
-// paging: it serves tests of deciding, not of filtering by parameter (package
-// store has those).
+// MemStore is an in-memory governance.StatementStore, RecordStore,
+// ActivityStore, DocumentStore and RetentionStore. It ignores statement
+// query filters and paging, except the agent (actor IFI) and Purpose: it
+// serves tests of deciding, not of filtering by parameter (package store
+// has those).
 type MemStore struct {
 	mu      sync.Mutex
 	stmts   []*xapi.Statement
@@ -52,6 +53,11 @@ func (f *MemStore) PutStatements(ctx context.Context, stmts []*xapi.Statement, a
 		f.mergeDefinitions(s)
 		f.now = f.now.Add(time.Millisecond)
 		s.SetStored(f.now)
+		if r := s.Recorded(); r.RetentionDays > 0 {
+			r.Expires = f.now.AddDate(0, 0, r.RetentionDays)
+			r.RetentionDays = 0
+			s.SetRecorded(r)
+		}
 		f.stmts = append(f.stmts, s)
 	}
 	return nil
@@ -76,6 +82,12 @@ func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after stri
 	f.mu.Unlock()
 	var out []*xapi.Statement
 	for _, s := range all {
+		if q.Purpose != "" && s.Recorded().Purpose != q.Purpose {
+			continue
+		}
+		if q.Agent != nil && s.Actor().IFI() != q.Agent.IFI() {
+			continue
+		}
 		ok, err := keep(s)
 		if err != nil {
 			return nil, "", err
@@ -85,6 +97,68 @@ func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after stri
 		}
 	}
 	return out, "", nil
+}
+
+// ScanStatements implements governance.StatementStore.
+func (f *MemStore) ScanStatements(ctx context.Context, fn func(*xapi.Statement) (bool, error)) error {
+	f.mu.Lock()
+	all := append([]*xapi.Statement(nil), f.stmts...)
+	f.mu.Unlock()
+	for _, s := range all {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		more, err := fn(s)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// ScanExpired implements governance.RetentionStore.
+func (f *MemStore) ScanExpired(ctx context.Context, now time.Time, fn func(*xapi.Statement) error) error {
+	f.mu.Lock()
+	var expired []*xapi.Statement
+	for _, s := range f.stmts {
+		if e := s.Recorded().Expires; !e.IsZero() && !e.After(now) {
+			expired = append(expired, s)
+		}
+	}
+	f.mu.Unlock()
+	sort.SliceStable(expired, func(i, j int) bool { return expired[i].Recorded().Expires.Before(expired[j].Recorded().Expires) })
+	for _, s := range expired {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteStatements implements governance.RetentionStore.
+func (f *MemStore) DeleteStatements(ctx context.Context, ids []string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	gone := map[string]bool{}
+	for _, id := range ids {
+		gone[id] = true
+	}
+	kept := f.stmts[:0:0]
+	n := 0
+	for _, s := range f.stmts {
+		if gone[s.ID()] {
+			n++
+			for k := range f.atts {
+				if strings.HasPrefix(k, s.ID()+"/") {
+					delete(f.atts, k)
+				}
+			}
+			continue
+		}
+		kept = append(kept, s)
+	}
+	f.stmts = kept
+	return n, nil
 }
 
 // mergeDefinitions merges the Activity definitions of s into the canonical

@@ -1,0 +1,34 @@
+package custodia.manage_test
+
+import data.custodia.authz
+
+principal(role) := {"id": concat("-", ["k", role]), "roles": [role], "scopes": [], "identities": []}
+
+policy := {"kind": "policy", "module": "manage.rego"}
+
+test_allow_compliance_manages_policies if {
+	authz.decision.allow with input as {"principal": principal("compliance"), "action": "policies.manage", "resource": policy}
+	authz.decision.allow with input as {"principal": principal("compliance"), "action": "policies.read", "resource": policy}
+}
+
+test_allow_admin_manages_policies if {
+	authz.decision.allow with input as {"principal": principal("admin"), "action": "policies.manage", "resource": policy}
+}
+
+test_allow_auditor_reads_policies if {
+	d := authz.decision with input as {"principal": principal("auditor"), "action": "policies.read", "resource": policy}
+	d.allow
+	d.reasons == ["an auditor may read policies"]
+}
+
+test_deny_auditor_manages_policies if {
+	not authz.decision.allow with input as {"principal": principal("auditor"), "action": "policies.manage", "resource": policy}
+}
+
+test_deny_other_roles_policies if {
+	every role in ["hr", "learner", "client"] {
+		every action in ["policies.read", "policies.manage"] {
+			not authz.decision.allow with input as {"principal": principal(role), "action": action, "resource": policy}
+		}
+	}
+}

@@ -1,0 +1,289 @@
+# Purposes of processing: what each statement is recorded for, on which
+# legal basis and for how long; who may read it for which purpose; consent,
+# legal holds, retention, minimisation and masking.
+#
+# The purposes and settings are policy data (data.json, mounted at
+# data.custodia): HR and compliance change them without touching Rego.
+#
+# Input added by the Gate (see package governance):
+#   input.principal.purpose   the request's purpose ("" = the default purpose)
+#   input.resource            for statements.write: activities, activity_types,
+#                             client, signed, fields (paths present);
+#                             for statements.read: purpose, legal_basis,
+#                             stored, expires (RFC 3339, "" = never)
+#   input.context             now (RFC 3339), consents {subject IFI: {purpose: bool}}
+#                             of the resource's subjects, holds {subjects, purposes}
+package custodia.authz
+
+# Purposes and settings are read through references into data (purpose(id),
+# data.custodia.settings.x), never copied whole into a value: a decision
+# then reads only the members it needs.
+purpose(id) := data.custodia.purposes[id]
+
+has_purposes if data.custodia.purposes[_]
+
+default default_purpose := ""
+
+default_purpose := data.custodia.settings.default_purpose
+
+principal_purpose := object.get(input.principal, "purpose", "")
+
+# The purpose a request is made for: the one it names, else the default.
+request_purpose := principal_purpose if {
+	principal_purpose != ""
+} else := default_purpose
+
+# settings.admin_bypass exempts admin (the operator: imports, migrations,
+# the conformance suite) from the purpose rules: its writes need no consent
+# and are stored unminimised, and it reads every purpose whatever the
+# consents. Retention still applies: expired data is gone for everyone.
+# Set it to false to hold admin to the same rules as everyone else.
+admin_bypass if {
+	"admin" in roles
+	data.custodia.settings.admin_bypass == true
+}
+
+# --- which purpose a written statement belongs to -----------------------------
+
+res_list(k) := object.get(input.resource, k, [])
+
+# A purpose matches when each of its non-empty conditions holds; a purpose
+# without conditions never matches (it can only be the default).
+purpose_matches(p) if {
+	m := object.get(p, "match", {})
+	some k in ["clients", "activity_prefixes", "verbs", "activity_types"]
+	count(object.get(m, k, [])) > 0
+	match_clients(m)
+	match_prefixes(m)
+	match_verbs(m)
+	match_types(m)
+}
+
+match_clients(m) if count(object.get(m, "clients", [])) == 0
+
+match_clients(m) if input.resource.client in m.clients
+
+match_prefixes(m) if count(object.get(m, "activity_prefixes", [])) == 0
+
+match_prefixes(m) if {
+	some prefix in m.activity_prefixes
+	some a in res_list("activities")
+	startswith(a, prefix)
+}
+
+match_verbs(m) if count(object.get(m, "verbs", [])) == 0
+
+match_verbs(m) if input.resource.verb in m.verbs
+
+match_types(m) if count(object.get(m, "activity_types", [])) == 0
+
+match_types(m) if {
+	some t in res_list("activity_types")
+	t in m.activity_types
+}
+
+matching_purposes := {id | some id, p in data.custodia.purposes; purpose_matches(p)}
+
+# Overlapping purposes: the one the writer names wins, else the first by id.
+write_purpose := principal_purpose if {
+	principal_purpose in matching_purposes
+} else := p if {
+	p := sort(matching_purposes)[0]
+} else := default_purpose
+
+write_def := purpose(write_purpose)
+
+consented(subject, purpose) if input.context.consents[subject][purpose] == true
+
+deny contains sprintf("statements map to purpose %s, which is not defined", [write_purpose]) if {
+	input.action == "statements.write"
+	has_purposes
+	not write_def
+}
+
+deny contains sprintf("purpose %s needs the consent of every person the statement is about", [write_purpose]) if {
+	input.action == "statements.write"
+	write_def.legal_basis == "consent"
+	not admin_bypass
+	some s in res_list("subjects")
+	not consented(s, write_purpose)
+}
+
+# The paths minimisation removes from this statement.
+minimise_present := [path |
+	some path in object.get(write_def, "minimise", [])
+	path in res_list("fields")
+]
+
+deny contains sprintf("a signed statement cannot be minimised for purpose %s without breaking its signature", [write_purpose]) if {
+	input.action == "statements.write"
+	input.resource.signed == true
+	count(minimise_present) > 0
+	object.get(write_def, "signed_statements", "reject") == "reject"
+	not admin_bypass
+}
+
+# keep_whole: a signed statement is stored unchanged.
+write_minimise := [] if {
+	input.resource.signed == true
+} else := [] if {
+	admin_bypass
+} else := minimise_present
+
+write_obligations := {
+	"purpose": write_purpose,
+	"legal_basis": write_def.legal_basis,
+	"retention_days": object.get(write_def, "retention_days", 0),
+	"minimise": write_minimise,
+}
+
+# --- reading ------------------------------------------------------------------
+
+readable_purpose if {
+	some r in roles
+	r in purpose(request_purpose).readers
+}
+
+deny contains sprintf("purpose %s is not defined", [request_purpose]) if {
+	input.action == "statements.query"
+	has_purposes
+	not purpose(request_purpose)
+}
+
+deny contains sprintf("no role of this principal may read for purpose %s", [request_purpose]) if {
+	input.action == "statements.query"
+	purpose(request_purpose)
+	not "admin" in roles
+	not readable_purpose
+}
+
+allow contains "hr and compliance may read statements for the purposes their roles may read" if {
+	input.action in {"statements.read", "statements.query"}
+	some r in {"hr", "compliance"}
+	r in roles
+	readable_purpose
+}
+
+row_purpose := p if {
+	p := object.get(input.resource, "purpose", "")
+	p != ""
+} else := default_purpose
+
+# The legal basis recorded at write, else the purpose's current one.
+row_basis := b if {
+	b := object.get(input.resource, "legal_basis", "")
+	b != ""
+} else := b if {
+	b := purpose(row_purpose).legal_basis
+} else := ""
+
+# Statements about the reader themself: the right of access is not bound
+# to a purpose, and withdrawing consent does not hide them from their subject.
+own_row if {
+	some a in res_list("about")
+	a in identities
+}
+
+expired if {
+	e := object.get(input.resource, "expires", "")
+	e != ""
+	time.parse_rfc3339_ns(input.context.now) >= time.parse_rfc3339_ns(e)
+}
+
+held if {
+	some s in res_list("subjects")
+	s in object.get(object.get(input.context, "holds", {}), "subjects", [])
+}
+
+held if row_purpose in object.get(object.get(input.context, "holds", {}), "purposes", [])
+
+deny contains sprintf("statement recorded for purpose %s, not for %s", [row_purpose, request_purpose]) if {
+	input.action == "statements.read"
+	row_purpose != request_purpose
+	not admin_bypass
+	not own_row
+}
+
+deny contains sprintf("consent to purpose %s was withdrawn or never given", [row_purpose]) if {
+	input.action == "statements.read"
+	row_basis == "consent"
+	not own_row
+	not admin_bypass
+	some s in res_list("subjects")
+	not consented(s, row_purpose)
+}
+
+deny contains sprintf("the retention period of purpose %s has ended", [row_purpose]) if {
+	input.action == "statements.read"
+	expired
+	not held
+}
+
+# Masks: a path is masked when every role by which the principal reads the
+# purpose masks it. Nothing is masked from the person the statement is about.
+reader_roles := {r | some r in roles; r in purpose(row_purpose).readers}
+
+role_masks(r) := m if {
+	m := purpose(row_purpose).masks[r]
+} else := []
+
+read_mask := [] if {
+	own_row
+} else := sort([path |
+	some r in reader_roles
+	some path in role_masks(r)
+	every r2 in reader_roles {
+		path in role_masks(r2)
+	}
+])
+
+# --- obligations of an allowing decision --------------------------------------
+
+default obligations := {}
+
+obligations := write_obligations if input.action == "statements.write"
+
+obligations := {"mask": read_mask} if input.action == "statements.read"
+
+# A query by a principal who is no person (so reads no statement as its own)
+# only ever sees rows of its purpose: the store restricts the scan to them.
+obligations := {"purpose": request_purpose} if {
+	input.action == "statements.query"
+	not admin_bypass
+	count(identities) == 0
+	request_purpose != ""
+}
+
+# --- consent, legal holds and retention ------------------------------------
+
+allow contains "a person may see and change their own consents" if {
+	input.action in {"consents.read", "consents.write"}
+	count(identities) > 0
+}
+
+allow contains "compliance may manage legal holds" if {
+	input.action == "holds.manage"
+	"compliance" in roles
+}
+
+allow contains "compliance may run the retention sweep" if {
+	input.action == "retention.sweep"
+	"compliance" in roles
+}
+
+# retention.expire: may the sweep destroy this statement? Only when its
+# retention has ended and no legal hold pins it — whoever sweeps.
+allow contains "the retention period has ended" if {
+	input.action == "retention.expire"
+	expired
+}
+
+deny contains "the retention period has not ended" if {
+	input.action == "retention.expire"
+	not expired
+}
+
+deny contains "a legal hold pins this statement" if {
+	input.action == "retention.expire"
+	held
+}
