@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -27,23 +27,62 @@ type storedLine struct {
 
 var errMalformedLine = errors.New("malformed entry line")
 
-// parseLine parses an entries-file line (without its newline).
+// parseLine parses an entries-file line (without its newline). Only the
+// exact encoding json.Marshal gives a storedLine is accepted, so that no
+// byte of a line can change unnoticed (encoding/json alone would accept
+// "Commitment" for "commitment", spaces, and more); it is parsed by hand,
+// as Verify reads every line.
 func parseLine(b []byte) (storedLine, tlog.Hash, error) {
 	var sl storedLine
-	if err := json.Unmarshal(b, &sl); err != nil {
-		return sl, tlog.Hash{}, errMalformedLine
+	bad := func() (storedLine, tlog.Hash, error) { return storedLine{}, tlog.Hash{}, errMalformedLine }
+	rest, ok := bytes.CutPrefix(b, []byte(`{"commitment":"`))
+	if !ok || len(rest) < commitmentB64+2 || bytes.IndexByte(b, '\r') >= 0 {
+		return bad()
 	}
-	if len(sl.Commitment) != tlog.HashSize || (len(sl.Sealed) > 0 && sl.Bucket == "") {
-		return sl, tlog.Hash{}, errMalformedLine
+	var c tlog.Hash
+	var buf [tlog.HashSize + 1]byte
+	if n, err := strictB64.Decode(buf[:], rest[:commitmentB64]); err != nil || n != tlog.HashSize {
+		return bad()
 	}
-	// Only the canonical encoding is accepted, so that no byte of a line
-	// can change unnoticed (encoding/json alone accepts "Commitment" for
-	// "commitment", spaces, and more).
-	if canon, err := json.Marshal(sl); err != nil || !bytes.Equal(canon, b) {
-		return sl, tlog.Hash{}, errMalformedLine
+	copy(c[:], buf[:tlog.HashSize])
+	sl.Commitment = c[:]
+	rest = rest[commitmentB64:]
+	if string(rest) == `"}` {
+		return sl, c, nil
 	}
-	return sl, tlog.Hash(sl.Commitment), nil
+	if rest, ok = bytes.CutPrefix(rest, []byte(`","bucket":"`)); !ok || len(rest) < len(bucketLayout) {
+		return bad()
+	}
+	bucket := rest[:len(bucketLayout)]
+	for k, ch := range bucket {
+		if k == 4 && ch != '-' || k != 4 && (ch < '0' || ch > '9') {
+			return bad()
+		}
+	}
+	sl.Bucket = string(bucket)
+	rest, ok = bytes.CutPrefix(rest[len(bucketLayout):], []byte(`","sealed":"`))
+	if !ok {
+		return bad()
+	}
+	enc, ok := bytes.CutSuffix(rest, []byte(`"}`))
+	if !ok || len(enc) == 0 {
+		return bad()
+	}
+	sealed := make([]byte, strictB64.DecodedLen(len(enc)))
+	n, err := strictB64.Decode(sealed, enc)
+	if err != nil {
+		return bad()
+	}
+	sl.Sealed = sealed[:n]
+	return sl, c, nil
 }
+
+// strictB64 is the encoding json.Marshal gives []byte, decoding only its
+// canonical form. It is never modified.
+var strictB64 = base64.StdEncoding.Strict()
+
+// commitmentB64 is the length of a base64 commitment: 32 bytes, 44 characters.
+const commitmentB64 = (tlog.HashSize + 2) / 3 * 4
 
 // sealSubject names the data key of a month's entry bodies.
 func sealSubject(bucket string) string { return "audit:" + bucket }

@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -344,9 +346,22 @@ func readCheckpoints(dir string, v note.Verifier) ([]checkpoint, error) {
 	if len(frames) == 0 {
 		return nil, &VerifyError{-1, checkpointsFile + " holds no checkpoint"}
 	}
+	// Check the signatures on every core; report the first bad one.
+	notes := make([]*note.Note, len(frames))
+	errs := make([]error, len(frames))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(frames); k += workers {
+				notes[k], errs[k] = note.Open(frames[k].note, note.VerifierList(v))
+			}
+		})
+	}
+	wg.Wait()
 	cps := make([]checkpoint, 0, len(frames))
 	for k, fr := range frames {
-		n, err := note.Open(fr.note, note.VerifierList(v))
+		n, err := notes[k], errs[k]
 		if err != nil {
 			return nil, &VerifyError{-1, fmt.Sprintf("checkpoint %d of %d (%s offset %d): signature not verified by %s: %v",
 				k, len(frames), checkpointsFile, fr.off, v.Name(), err)}
