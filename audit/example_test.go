@@ -17,7 +17,10 @@ func ExampleLog() {
 	}
 	defer os.RemoveAll(dir)
 
-	l, err := audit.Open(dir, audit.Options{})
+	// In production the Sealer is the crypto.Keyring: entry bodies are
+	// sealed under a key per month, and the leaves commit to them.
+	sealer := newSealer()
+	l, err := audit.Open(dir, audit.Options{Sealer: sealer})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -36,9 +39,9 @@ func ExampleLog() {
 	vkey := l.VerifierKey()
 	l.Close()
 
-	rep, err := audit.Verify(dir, vkey)
-	fmt.Println(rep.Entries, rep.CheckpointSize, err)
+	rep, err := audit.Verify(dir, audit.VerifyOptions{Key: vkey, Sealer: sealer})
+	fmt.Println(rep.Entries, rep.CheckpointSize, rep.BodiesOK, err)
 	// Output:
 	// 0 <nil>
-	// 1 1 <nil>
+	// 1 1 1 <nil>
 }

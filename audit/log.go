@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,44 +37,73 @@ const (
 
 const maxBatch = 1024
 
-// Entry is one access decision. Its canonical JSON (json.Marshal) is the
-// tlog record data of its leaf, so fields are only ever added, with
-// omitempty, to keep old entries' hashes valid. It holds identifiers,
-// hashes and pseudonyms only.
+// Entry is one access decision. Its canonical JSON (json.Marshal), salted,
+// is what its leaf commits to (see the package documentation), so fields
+// are only ever added, with omitempty, to keep old commitments valid. It
+// holds identifiers, hashes and pseudonyms only.
 type Entry struct {
-	Time           time.Time `json:"time"`                 // when; Append stamps Options.Now when zero and stores UTC
-	RequestID      string    `json:"request_id,omitempty"` // the request it belongs to
-	Principal      string    `json:"principal"`            // pseudonymous id of the caller
-	Roles          []string  `json:"roles,omitempty"`      // the caller's roles
-	Purpose        string    `json:"purpose,omitempty"`    // the purpose the access claimed
-	Action         string    `json:"action"`               // e.g. "statements.write"
-	Resources      []string  `json:"resources,omitempty"`  // statement/document ids, or a blinded query description
-	Subjects       []string  `json:"subjects,omitempty"`   // pseudonymous subject ids
-	Decision       string    `json:"decision"`             // Allow or Deny
-	Reasons        []string  `json:"reasons,omitempty"`    // why, from the policy decision
-	PolicyRevision string    `json:"policy_revision"`      // the policy revision that decided
-	Count          int       `json:"count"`                // how many records the access touched
+	Time           time.Time `json:"time"`                    // when; Append stamps Options.Now when zero and stores UTC
+	RequestID      string    `json:"request_id,omitempty"`    // the request it belongs to
+	Principal      string    `json:"principal"`               // pseudonymous id of the caller
+	Roles          []string  `json:"roles,omitempty"`         // the caller's roles
+	Purpose        string    `json:"purpose,omitempty"`       // the purpose the access claimed
+	Action         string    `json:"action"`                  // e.g. "statements.write"
+	Resources      []string  `json:"resources,omitempty"`     // statement/document ids, or a blinded query description
+	Subjects       []string  `json:"subjects,omitempty"`      // pseudonymous subject ids
+	Decision       string    `json:"decision"`                // Allow or Deny
+	Reasons        []string  `json:"reasons,omitempty"`       // why, from the policy decision
+	PolicyRevision string    `json:"policy_revision"`         // the policy revision that decided
+	Count          int       `json:"count"`                   // how many records the access touched
+	BreakGlass     bool      `json:"break_glass,omitempty"`   // access beyond the principal's policy, under a stated justification
+	Justification  string    `json:"justification,omitempty"` // the justification stated for a break-glass access
 }
 
-// Options configures a Log. The zero value is ready to use.
+// Sealer seals and opens entry bodies. It is implemented by crypto.Keyring;
+// subject names the data key (here "audit:" and the month of the entry, so
+// that a month's bodies expire together when its key is destroyed) and
+// recordID is the associated data the seal is bound to.
+type Sealer interface {
+	// Seal encrypts plaintext under the key of subject, creating the key on
+	// first use.
+	Seal(ctx context.Context, subject string, recordID, plaintext []byte) ([]byte, error)
+	// Open reverses Seal. It fails when the subject's key was destroyed, or
+	// when sealed does not authenticate under that key and recordID.
+	Open(ctx context.Context, subject string, recordID, sealed []byte) ([]byte, error)
+}
+
+// Options configures a Log. Sealer is required.
 type Options struct {
-	Logger *slog.Logger     // nil: discard
-	Now    func() time.Time // stamps entries with a zero Time; nil: time.Now
-	Rand   io.Reader        // randomness for the signer key; nil: crypto/rand
-	NoSync bool             // skip fsync: Append is then not durable (tests only)
+	Sealer Sealer // seals entry bodies; required
+	// Erased reports whether an error from Sealer.Open means the body's key
+	// was destroyed (its content expired or was erased) rather than that the
+	// body was altered. nil: every Open failure counts as damage.
+	Erased func(error) bool
+	// Witnesses are note verifier keys of the witnesses whose cosignatures
+	// Cosign accepts.
+	Witnesses []string
+	Logger    *slog.Logger     // nil: discard
+	Now       func() time.Time // stamps entries with a zero Time; nil: time.Now
+	Rand      io.Reader        // randomness for the signer key and the salts; nil: crypto/rand
+	NoSync    bool             // skip fsync: Append is then not durable (tests only)
 }
 
 // Log is an open audit log. Its methods are safe for concurrent use.
 type Log struct {
-	dir      string
-	log      *slog.Logger
-	now      func() time.Time
-	noSync   bool
-	signer   note.Signer
-	verifier note.Verifier
-	vkey     string
+	dir       string
+	log       *slog.Logger
+	now       func() time.Time
+	rand      io.Reader
+	noSync    bool
+	sealer    Sealer
+	erased    func(error) bool
+	signer    note.Signer
+	verifier  note.Verifier
+	vkey      string
+	witnesses []note.Verifier
 
 	entries, hashes, checkpoints *os.File
+
+	pub published // checkpoints published to auditors and witnesses (publish.go)
 
 	reqs      chan *request
 	quit      chan struct{}
@@ -91,8 +121,9 @@ type Log struct {
 }
 
 type request struct {
-	line []byte // canonical JSON of the entry
-	done chan result
+	line       []byte    // the entries-file line (see line.go)
+	commitment tlog.Hash // the leaf's record data
+	done       chan result
 }
 
 type result struct {
@@ -106,19 +137,31 @@ type result struct {
 // documentation describes; Open fails rather than accept entries that do
 // not match the signed checkpoint.
 func Open(dir string, o Options) (*Log, error) {
-	l := &Log{dir: dir, log: o.Logger, now: o.Now, noSync: o.NoSync}
+	l := &Log{dir: dir, log: o.Logger, now: o.Now, rand: o.Rand, noSync: o.NoSync, sealer: o.Sealer, erased: o.Erased}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
 	if l.now == nil {
 		l.now = time.Now
 	}
-	rnd := o.Rand
-	if rnd == nil {
-		rnd = rand.Reader
+	if l.rand == nil {
+		l.rand = rand.Reader
+	}
+	if l.erased == nil {
+		l.erased = func(error) bool { return false }
 	}
 	if dir == "" {
 		return nil, errors.New("audit: open: directory required")
+	}
+	if l.sealer == nil {
+		return nil, errors.New("audit: open: a Sealer is required")
+	}
+	for _, w := range o.Witnesses {
+		v, err := note.NewVerifier(w)
+		if err != nil {
+			return nil, fmt.Errorf("audit: open: witness key %q: %w", w, err)
+		}
+		l.witnesses = append(l.witnesses, v)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: open: %w", err)
@@ -134,10 +177,13 @@ func Open(dir string, o Options) (*Log, error) {
 	}
 	l.entries, l.hashes, l.checkpoints = open(entriesFile), open(hashesFile), open(checkpointsFile)
 	if err == nil {
-		err = l.loadKeys(rnd)
+		err = l.loadKeys(l.rand)
 	}
 	if err == nil {
 		err = l.recover()
+	}
+	if err == nil {
+		err = l.openPublished()
 	}
 	if err != nil {
 		l.closeFiles()
@@ -167,7 +213,7 @@ func (l *Log) Close() error {
 
 func (l *Log) closeFiles() error {
 	var errs []error
-	for _, f := range []*os.File{l.entries, l.hashes, l.checkpoints} {
+	for _, f := range []*os.File{l.entries, l.hashes, l.checkpoints, l.pub.f} {
 		if f != nil {
 			errs = append(errs, f.Close())
 		}
@@ -192,12 +238,12 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	if err := validate(e); err != nil {
 		return -1, err
 	}
-	line, err := json.Marshal(e)
+	body, err := json.Marshal(e)
 	if err != nil {
 		return -1, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if len(line) > maxEntrySize {
-		return -1, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrInvalid, len(line), maxEntrySize)
+	if len(body) > maxEntrySize {
+		return -1, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrInvalid, len(body), maxEntrySize)
 	}
 	l.mu.RLock()
 	failed := l.failed
@@ -205,7 +251,22 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	if failed != nil {
 		return -1, failed
 	}
-	r := &request{line: line, done: make(chan result, 1)}
+	plain := make([]byte, saltSize, saltSize+len(body))
+	if _, err := io.ReadFull(l.rand, plain); err != nil {
+		return -1, fmt.Errorf("audit: append: salt: %w", err)
+	}
+	plain = append(plain, body...)
+	c := tlog.Hash(sha256.Sum256(plain))
+	bucket := e.Time.Format(bucketLayout)
+	sealed, err := l.sealer.Seal(ctx, sealSubject(bucket), sealRecordID(c), plain)
+	if err != nil {
+		return -1, fmt.Errorf("audit: append: seal: %w", err)
+	}
+	line, err := json.Marshal(storedLine{Commitment: c[:], Bucket: bucket, Sealed: sealed})
+	if err != nil {
+		return -1, fmt.Errorf("audit: append: %w", err)
+	}
+	r := &request{line: line, commitment: c, done: make(chan result, 1)}
 	select {
 	case l.reqs <- r:
 	case <-l.quit:
@@ -251,41 +312,6 @@ func (l *Log) Checkpoint() []byte {
 // VerifierKey returns the note verifier key (name+hash+key) that checks the
 // log's checkpoints.
 func (l *Log) VerifierKey() string { return l.vkey }
-
-// Entries reads the entries with indexes in [from, to) for display.
-func (l *Log) Entries(ctx context.Context, from, to int64) ([]Entry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	l.mu.RLock()
-	closed, size := l.closed, l.size
-	var start, stop int64
-	if from >= 0 && from <= to && to <= size {
-		start, stop = l.offsets[from], l.offsets[to]
-	}
-	l.mu.RUnlock()
-	if closed {
-		return nil, ErrClosed
-	}
-	if from < 0 || from > to || to > size {
-		return nil, fmt.Errorf("audit: entries [%d, %d): out of range [0, %d)", from, to, size)
-	}
-	buf := make([]byte, stop-start)
-	if _, err := l.entries.ReadAt(buf, start); err != nil {
-		return nil, fmt.Errorf("audit: entries: %w", err)
-	}
-	out := make([]Entry, 0, to-from)
-	for i := from; len(buf) > 0; i++ {
-		line, rest, _ := bytes.Cut(buf, []byte{'\n'})
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("audit: entry %d: %w", i, err)
-		}
-		out = append(out, e)
-		buf = rest
-	}
-	return out, nil
-}
 
 // run is the writer: it takes whatever Appends are waiting and commits them
 // as one batch.
@@ -367,7 +393,7 @@ func (l *Log) write(batch []*request) (int64, error) {
 	var lines []byte
 	ends := make([]int64, len(batch))
 	for i, r := range batch {
-		hs, err := tlog.StoredHashes(n+int64(i), r.line, reader)
+		hs, err := tlog.StoredHashes(n+int64(i), r.commitment[:], reader)
 		if err != nil {
 			return 0, err
 		}

@@ -20,8 +20,16 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
+// opts returns Options with sealer and NoSync set as given.
+func opts(s *testSealer, noSync bool) audit.Options {
+	return audit.Options{Sealer: s, Erased: isShredded, NoSync: noSync}
+}
+
 func openLog(t testing.TB, dir string, o audit.Options) *audit.Log {
 	t.Helper()
+	if o.Sealer == nil {
+		o.Sealer = newSealer()
+	}
 	l, err := audit.Open(dir, o)
 	if err != nil {
 		t.Fatalf("Open(%s) = %v", dir, err)
@@ -60,19 +68,41 @@ func appendN(t testing.TB, l *audit.Log, from, n int) {
 }
 
 // newLog makes a closed log of n entries appended one by one (so each has
-// its own checkpoint) and returns its directory.
-func newLog(t testing.TB, n int) string {
+// its own checkpoint), with a published checkpoint after entry n/2 and
+// after the last, and returns its directory and sealer.
+func newLog(t testing.TB, n int) (string, *testSealer) {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := audit.Open(dir, audit.Options{NoSync: true})
+	dir, s := t.TempDir(), newSealer()
+	l, err := audit.Open(dir, opts(s, true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	appendN(t, l, 0, n)
+	appendN(t, l, 0, n/2)
+	if _, _, err := l.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, n/2, n-n/2)
+	if _, _, err := l.Publish(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	return dir, s
+}
+
+// entriesOf returns the entries of records, failing on a record without
+// its body.
+func entriesOf(t testing.TB, recs []audit.Record) []audit.Entry {
+	t.Helper()
+	out := make([]audit.Entry, len(recs))
+	for i, r := range recs {
+		if r.Erased || r.Damaged {
+			t.Fatalf("record %d: erased %v, damaged %v, want its body", r.Index, r.Erased, r.Damaged)
+		}
+		out[i] = r.Entry
+	}
+	return out
 }
 
 func checkpointTree(t testing.TB, l *audit.Log) tlog.Tree {
@@ -93,8 +123,8 @@ func checkpointTree(t testing.TB, l *audit.Log) tlog.Tree {
 }
 
 func TestAppendVerify(t *testing.T) {
-	dir := t.TempDir()
-	l := openLog(t, dir, audit.Options{})
+	dir, s := t.TempDir(), newSealer()
+	l := openLog(t, dir, opts(s, false))
 	if got := checkpointTree(t, l); got.N != 0 {
 		t.Errorf("checkpoint of a new log has size %d, want 0", got.N)
 	}
@@ -107,30 +137,67 @@ func TestAppendVerify(t *testing.T) {
 	if tree.N != n {
 		t.Errorf("checkpoint size = %d, want %d", tree.N, n)
 	}
-	got, err := l.Entries(context.Background(), 0, n)
+	recs, err := l.Entries(context.Background(), 0, n)
 	if err != nil {
 		t.Fatalf("Entries(0, %d) = %v", n, err)
 	}
+	got := entriesOf(t, recs)
 	for i := range n {
 		if !reflect.DeepEqual(got[i], entry(i)) {
 			t.Errorf("Entries()[%d] = %+v, want %+v", i, got[i], entry(i))
 		}
-	}
-	for _, key := range []string{"", l.VerifierKey()} {
-		rep, err := audit.Verify(dir, key)
-		if err != nil {
-			t.Fatalf("Verify(%q) = %v", key, err)
+		if recs[i].Index != int64(i) || recs[i].LeafHash != tlog.RecordHash(recs[i].Commitment[:]) || len(recs[i].Salt) != 32 {
+			t.Errorf("Entries()[%d] = index %d, leaf %v, salt %d bytes, want index %d, the record hash of the commitment, 32 bytes",
+				i, recs[i].Index, recs[i].LeafHash, len(recs[i].Salt), i)
 		}
-		want := audit.Report{Entries: n, TreeHash: tree.Hash.String(), CheckpointSize: n, Checkpoints: n + 1}
-		if rep != want {
-			t.Errorf("Verify(%q) = %+v, want %+v", key, rep, want)
+	}
+	for _, o := range []audit.VerifyOptions{{}, {Key: l.VerifierKey()}, {Key: l.VerifierKey(), Sealer: s}} {
+		rep, err := audit.Verify(dir, o)
+		if err != nil {
+			t.Fatalf("Verify(%+v) = %v", o, err)
+		}
+		want := audit.Report{Entries: n, TreeHash: tree.Hash.String(), CheckpointSize: n, Checkpoints: n + 1, PublishedSize: -1}
+		if o.Sealer != nil {
+			want.BodiesChecked, want.BodiesOK = true, n
+		}
+		if !reflect.DeepEqual(rep, want) {
+			t.Errorf("Verify(%+v) = %+v, want %+v", o, rep, want)
+		}
+	}
+}
+
+// TestSaltedCommitments: two identical entries get different commitments,
+// and no entry content is stored in the clear.
+func TestSaltedCommitments(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, audit.Options{NoSync: true})
+	ctx := context.Background()
+	for range 2 {
+		if _, err := l.Append(ctx, entry(7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := l.Entries(ctx, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[0].Commitment == recs[1].Commitment {
+		t.Errorf("two identical entries have the same commitment %v, want different salts", recs[0].Commitment)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "entries.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, plain := range []string{"p007", "statements.read", "stmt-007", "training", "rev-1"} {
+		if bytes.Contains(b, []byte(plain)) {
+			t.Errorf("entries.jsonl holds %q in the clear", plain)
 		}
 	}
 }
 
 func TestReopenContinues(t *testing.T) {
-	dir := t.TempDir()
-	l, err := audit.Open(dir, audit.Options{})
+	dir, s := t.TempDir(), newSealer()
+	l, err := audit.Open(dir, opts(s, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +207,7 @@ func TestReopenContinues(t *testing.T) {
 		t.Fatalf("Close = %v", err)
 	}
 
-	l2 := openLog(t, dir, audit.Options{})
+	l2 := openLog(t, dir, opts(s, false))
 	if got := l2.Size(); got != 5 {
 		t.Errorf("Size() after reopen = %d, want 5", got)
 	}
@@ -151,7 +218,7 @@ func TestReopenContinues(t *testing.T) {
 		t.Errorf("VerifierKey() after reopen = %q, want %q", got, vkey)
 	}
 	appendN(t, l2, 5, 3)
-	if rep, err := audit.Verify(dir, vkey); err != nil || rep.Entries != 8 {
+	if rep, err := audit.Verify(dir, audit.VerifyOptions{Key: vkey, Sealer: s}); err != nil || rep.Entries != 8 || rep.BodiesOK != 8 {
 		t.Errorf("Verify after reopen and append = %+v, %v, want 8 entries", rep, err)
 	}
 }
@@ -212,10 +279,11 @@ func TestAppendStampsTime(t *testing.T) {
 	if _, err := l.Append(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
-	got, err := l.Entries(context.Background(), 0, 1)
+	recs, err := l.Entries(context.Background(), 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := entriesOf(t, recs)
 	if want := now.UTC(); !got[0].Time.Equal(want) || got[0].Time.Location() != time.UTC {
 		t.Errorf("Entries()[0].Time = %v, want %v", got[0].Time, want)
 	}
@@ -239,14 +307,14 @@ func TestEntriesRange(t *testing.T) {
 			t.Errorf("Entries(%d, %d) = %d entries, want an error", tt.from, tt.to, len(got))
 		case tt.want >= 0 && (err != nil || len(got) != tt.want):
 			t.Errorf("Entries(%d, %d) = %d entries, %v, want %d", tt.from, tt.to, len(got), err, tt.want)
-		case tt.want > 0 && got[0].Principal != entry(int(tt.from)).Principal:
-			t.Errorf("Entries(%d, %d)[0].Principal = %q, want %q", tt.from, tt.to, got[0].Principal, entry(int(tt.from)).Principal)
+		case tt.want > 0 && got[0].Entry.Principal != entry(int(tt.from)).Principal:
+			t.Errorf("Entries(%d, %d)[0].Principal = %q, want %q", tt.from, tt.to, got[0].Entry.Principal, entry(int(tt.from)).Principal)
 		}
 	}
 }
 
 func TestClosed(t *testing.T) {
-	l, err := audit.Open(t.TempDir(), audit.Options{NoSync: true})
+	l, err := audit.Open(t.TempDir(), opts(newSealer(), true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,8 +343,8 @@ func TestAppendCanceled(t *testing.T) {
 }
 
 func TestConcurrentAppend(t *testing.T) {
-	dir := t.TempDir()
-	l := openLog(t, dir, audit.Options{})
+	dir, s := t.TempDir(), newSealer()
+	l := openLog(t, dir, opts(s, false))
 	const workers, each = 8, 25
 	var (
 		wg  sync.WaitGroup
@@ -305,17 +373,17 @@ func TestConcurrentAppend(t *testing.T) {
 	if size := l.Size(); size != n || len(got) != n {
 		t.Fatalf("Size() = %d with %d distinct indexes, want %d", size, len(got), n)
 	}
-	entries, err := l.Entries(context.Background(), 0, n)
+	recs, err := l.Entries(context.Background(), 0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, e := range entries {
+	for i, e := range entriesOf(t, recs) {
 		if e.Principal != got[int64(i)] {
 			t.Errorf("Entries()[%d].Principal = %q, want %q", i, e.Principal, got[int64(i)])
 		}
 	}
-	rep, err := audit.Verify(dir, l.VerifierKey())
-	if err != nil || rep.Entries != n || rep.CheckpointSize != n {
+	rep, err := audit.Verify(dir, audit.VerifyOptions{Key: l.VerifierKey(), Sealer: s})
+	if err != nil || rep.Entries != n || rep.CheckpointSize != n || rep.BodiesOK != n {
 		t.Errorf("Verify = %+v, %v, want %d entries", rep, err, n)
 	}
 	t.Logf("%d concurrent appends in %d checkpoints", n, rep.Checkpoints-1)

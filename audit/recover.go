@@ -138,7 +138,11 @@ func (l *Log) recover() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", hashesFile, err)
 		}
-		if tlog.RecordHash(line) != stored[0] {
+		_, c, err := parseLine(line)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w; run audit verify", tree.N-1, err)
+		}
+		if tlog.RecordHash(c[:]) != stored[0] {
 			return fmt.Errorf("entry %d does not match its stored hash; run audit verify", tree.N-1)
 		}
 	}
@@ -207,7 +211,11 @@ func (l *Log) repairHashes(n int64, offsets []int64) error {
 		if err != nil {
 			return err
 		}
-		hs, err := tlog.StoredHashes(i, line, hr)
+		_, c, err := parseLine(line)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w; run audit verify", i, err)
+		}
+		hs, err := tlog.StoredHashes(i, c[:], hr)
 		if err != nil {
 			return fmt.Errorf("rebuild stored hashes: %w", err)
 		}

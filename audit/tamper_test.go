@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -37,9 +38,9 @@ func writeLines(t testing.TB, dir string, lines [][]byte) {
 	}
 }
 
-func readFrames(t testing.TB, dir string) [][]byte {
+func readFrames(t testing.TB, dir, name string) [][]byte {
 	t.Helper()
-	b, err := os.ReadFile(path(dir, "checkpoints"))
+	b, err := os.ReadFile(path(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,14 +53,14 @@ func readFrames(t testing.TB, dir string) [][]byte {
 	return notes
 }
 
-func writeFrames(t testing.TB, dir string, notes [][]byte) {
+func writeFrames(t testing.TB, dir, name string, notes [][]byte) {
 	t.Helper()
 	var b []byte
 	for _, n := range notes {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(n)))
 		b = append(b, n...)
 	}
-	if err := os.WriteFile(path(dir, "checkpoints"), b, 0o600); err != nil {
+	if err := os.WriteFile(path(dir, name), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -86,7 +87,8 @@ func resign(t testing.TB, notes [][]byte) (out [][]byte, vkey string) {
 	return out, vkey
 }
 
-// rewriteHashes recomputes the whole stored-hash file from the entries.
+// rewriteHashes recomputes the whole stored-hash file from the entries'
+// commitments.
 func rewriteHashes(t testing.TB, dir string) {
 	t.Helper()
 	var hashes []tlog.Hash
@@ -98,7 +100,7 @@ func rewriteHashes(t testing.TB, dir string) {
 		return out, nil
 	})
 	for i, line := range readLines(t, dir) {
-		hs, err := tlog.StoredHashes(int64(i), bytes.TrimSuffix(line, []byte("\n")), r)
+		hs, err := tlog.StoredHashes(int64(i), decodeLine(t, line).Commitment, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,6 +113,49 @@ func rewriteHashes(t testing.TB, dir string) {
 	if err := os.WriteFile(path(dir, "hashes"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// storedLine is a line of entries.jsonl as the package documents it.
+type storedLine struct {
+	Commitment []byte `json:"commitment"`
+	Bucket     string `json:"bucket,omitempty"`
+	Sealed     []byte `json:"sealed,omitempty"`
+}
+
+func decodeLine(t testing.TB, line []byte) storedLine {
+	t.Helper()
+	var sl storedLine
+	if err := json.Unmarshal(bytes.TrimSuffix(line, []byte("\n")), &sl); err != nil {
+		t.Fatal(err)
+	}
+	return sl
+}
+
+func encodeLine(t testing.TB, sl storedLine) []byte {
+	t.Helper()
+	b, err := json.Marshal(sl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// alterByte changes one byte of line, at offset off past the start of the
+// JSON field named field, to another base64 character.
+func alterByte(t testing.TB, line []byte, field string, off int) []byte {
+	t.Helper()
+	at := bytes.Index(line, []byte(`"`+field+`":"`))
+	if at < 0 {
+		t.Fatalf("line has no %s: %s", field, line)
+	}
+	at += len(field) + 4 + off
+	out := bytes.Clone(line)
+	if out[at] == 'A' {
+		out[at] = 'B'
+	} else {
+		out[at] = 'A'
+	}
+	return out
 }
 
 func editFile(t testing.TB, file string, edit func([]byte) []byte) {
@@ -140,123 +185,165 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		index     int64  // the entry Verify must name, or -1
 		reason    string // a word the reason must contain
 		openFails bool   // Open must refuse the log too
+		keyless   bool   // Verify without the Sealer must find it too
 	}{
-		{"one byte of entry 5", func(t *testing.T, dir string) {
+		{"one byte of the body of entry 5", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
-			lines[5] = bytes.Replace(lines[5], []byte(`"p005"`), []byte(`"p00X"`), 1)
+			lines[5] = alterByte(t, lines[5], "sealed", 30)
 			writeLines(t, dir, lines)
-		}, 5, "record hash", false},
-		{"one byte of the last entry", func(t *testing.T, dir string) {
+		}, 5, "does not open", false, false},
+		{"one byte of the commitment of entry 5", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
-			lines[n-1] = bytes.Replace(lines[n-1], []byte(`"allow"`), []byte(`"aLlow"`), 1)
+			lines[5] = alterByte(t, lines[5], "commitment", 3)
 			writeLines(t, dir, lines)
-		}, n - 1, "record hash", true},
+		}, 5, "record hash", false, true},
+		{"one byte of the commitment of the last entry", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			lines[n-1] = alterByte(t, lines[n-1], "commitment", 10)
+			writeLines(t, dir, lines)
+		}, n - 1, "record hash", true, true},
+		{"one byte of the line structure of entry 4", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			lines[4] = bytes.Replace(lines[4], []byte(`"commitment"`), []byte(`"commitmenT"`), 1)
+			writeLines(t, dir, lines)
+		}, 4, "not a commitment record", false, true},
+		{"bodies of entries 2 and 3 swapped", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			a, b := decodeLine(t, lines[2]), decodeLine(t, lines[3])
+			a.Sealed, b.Sealed = b.Sealed, a.Sealed
+			lines[2], lines[3] = encodeLine(t, a), encodeLine(t, b)
+			writeLines(t, dir, lines)
+		}, 2, "does not open", false, false},
 		{"entry 0 deleted", func(t *testing.T, dir string) {
 			writeLines(t, dir, readLines(t, dir)[1:])
-		}, 0, "record hash", true},
+		}, 0, "record hash", true, true},
 		{"entry 7 deleted", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
 			writeLines(t, dir, append(lines[:7:7], lines[8:]...))
-		}, 7, "record hash", true},
+		}, 7, "record hash", true, true},
 		{"entries 3 and 8 swapped", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
 			lines[3], lines[8] = lines[8], lines[3]
 			writeLines(t, dir, lines)
-		}, 3, "record hash", false},
+		}, 3, "record hash", false, true},
 		{"log truncated to 9 entries", func(t *testing.T, dir string) {
 			writeLines(t, dir, readLines(t, dir)[:9])
-		}, 9, "missing", true},
+		}, 9, "missing", true, true},
 		{"log truncated inside entry 10", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
 			writeLines(t, dir, append(lines[:10:10], lines[10][:20]))
-		}, 10, "missing", true},
+		}, 10, "missing", true, true},
 		{"log emptied", func(t *testing.T, dir string) {
 			writeLines(t, dir, nil)
-		}, 0, "missing", true},
+		}, 0, "missing", true, true},
 		{"entry appended after the checkpoint", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
 			writeLines(t, dir, append(lines, lines[2]))
-		}, n, "beyond the signed checkpoint", false},
-		{"entry 6 altered and every stored hash recomputed", func(t *testing.T, dir string) {
+		}, n, "beyond the signed checkpoint", false, true},
+		{"entry 6 replaced and every stored hash recomputed", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
-			lines[6] = bytes.Replace(lines[6], []byte(`"allow"`), []byte(`"deny"`), 1)
+			lines[6] = lines[1]
 			writeLines(t, dir, lines)
 			rewriteHashes(t, dir)
-		}, 6, "checkpoint", true},
+		}, 6, "checkpoint", true, true},
 		{"leaf hash of entry 4 altered", func(t *testing.T, dir string) {
 			flipHash(t, dir, tlog.StoredHashIndex(0, 4))
-		}, 4, "hash", false},
+		}, 4, "hash", false, true},
 		{"interior hash over entries 4 and 5 altered", func(t *testing.T, dir string) {
 			flipHash(t, dir, tlog.StoredHashIndex(1, 2))
-		}, 5, "hash file altered", false},
+		}, 5, "hash file altered", false, true},
 		{"root hash of the first 8 entries altered", func(t *testing.T, dir string) {
 			flipHash(t, dir, tlog.StoredHashIndex(3, 0))
-		}, 7, "hash file altered", true},
+		}, 7, "hash file altered", true, true},
 		{"hash file truncated", func(t *testing.T, dir string) {
 			if err := os.Truncate(path(dir, "hashes"), tlog.StoredHashCount(6)*tlog.HashSize); err != nil {
 				t.Fatal(err)
 			}
-		}, 6, "truncated", false},
+		}, 6, "truncated", false, true},
 		{"every checkpoint signed by another key", func(t *testing.T, dir string) {
-			notes, _ := resign(t, readFrames(t, dir))
-			writeFrames(t, dir, notes)
-		}, -1, "signature", true},
+			notes, _ := resign(t, readFrames(t, dir, "checkpoints"))
+			writeFrames(t, dir, "checkpoints", notes)
+		}, -1, "signature", true, true},
 		{"current checkpoint signed by another key", func(t *testing.T, dir string) {
-			notes := readFrames(t, dir)
+			notes := readFrames(t, dir, "checkpoints")
 			forged, _ := resign(t, notes[len(notes)-1:])
-			writeFrames(t, dir, append(notes[:len(notes)-1], forged...))
-		}, -1, "signature", true},
+			writeFrames(t, dir, "checkpoints", append(notes[:len(notes)-1], forged...))
+		}, -1, "signature", true, true},
 		{"old checkpoint signed by another key", func(t *testing.T, dir string) {
-			notes := readFrames(t, dir)
+			notes := readFrames(t, dir, "checkpoints")
 			forged, _ := resign(t, notes[3:4])
 			notes[3] = forged[0]
-			writeFrames(t, dir, notes)
-		}, -1, "checkpoint 3", false},
+			writeFrames(t, dir, "checkpoints", notes)
+		}, -1, "checkpoint 3", false, true},
 		{"checkpoint text altered", func(t *testing.T, dir string) {
-			notes := readFrames(t, dir)
+			notes := readFrames(t, dir, "checkpoints")
 			last := notes[len(notes)-1]
 			notes[len(notes)-1] = bytes.Replace(last, []byte("\n12\n"), []byte("\n11\n"), 1)
-			writeFrames(t, dir, notes)
-		}, -1, "signature", true},
+			writeFrames(t, dir, "checkpoints", notes)
+		}, -1, "signature", true, true},
 		{"checkpoints rolled back", func(t *testing.T, dir string) {
-			writeFrames(t, dir, readFrames(t, dir)[:8])
-		}, 7, "beyond the signed checkpoint", false},
+			writeFrames(t, dir, "checkpoints", readFrames(t, dir, "checkpoints")[:8])
+		}, 7, "beyond the signed checkpoint", false, true},
 		{"checkpoints removed", func(t *testing.T, dir string) {
 			if err := os.Remove(path(dir, "checkpoints")); err != nil {
 				t.Fatal(err)
 			}
-		}, -1, "checkpoint", true},
+		}, -1, "checkpoint", true, true},
 		{"checkpoint and verifier key both replaced", func(t *testing.T, dir string) {
-			notes, vkey := resign(t, readFrames(t, dir))
-			writeFrames(t, dir, notes)
+			notes, vkey := resign(t, readFrames(t, dir, "checkpoints"))
+			writeFrames(t, dir, "checkpoints", notes)
 			if err := os.WriteFile(path(dir, "verifier.key"), []byte(vkey+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, -1, "signature", true},
+		}, -1, "signature", true, true},
+		{"published checkpoint replaced by one signed by another key", func(t *testing.T, dir string) {
+			notes := readFrames(t, dir, "published")
+			forged, _ := resign(t, notes[:1])
+			notes[0] = forged[0]
+			writeFrames(t, dir, "published", notes)
+		}, -1, "published checkpoint 0", true, true},
+		{"published checkpoint replaced by a commit checkpoint of another size", func(t *testing.T, dir string) {
+			notes := readFrames(t, dir, "published")
+			cps := readFrames(t, dir, "checkpoints")
+			text, _, _ := bytes.Cut(cps[3], []byte("\n\n"))
+			_, sigs, _ := bytes.Cut(notes[0], []byte("\n\n"))
+			notes[0] = append(append(text, "\n\n"...), sigs...) // the text of size 3, the signature of size 6
+			writeFrames(t, dir, "published", notes)
+		}, -1, "published checkpoint 0", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := newLog(t, n)
+			dir, s := newLog(t, n)
 			vkey, err := os.ReadFile(path(dir, "verifier.key"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := audit.Verify(dir, ""); err != nil {
+			key := strings.TrimSpace(string(vkey))
+			if _, err := audit.Verify(dir, audit.VerifyOptions{Sealer: s}); err != nil {
 				t.Fatalf("Verify before tampering = %v", err)
 			}
 			tt.tamper(t, dir)
 
-			// The operator checks against the verifier key printed at start-up.
-			_, err = audit.Verify(dir, strings.TrimSpace(string(vkey)))
-			var verr *audit.VerifyError
-			if !errors.As(err, &verr) {
-				t.Fatalf("Verify = %v, want a *VerifyError", err)
-			}
-			if verr.Index != tt.index || !strings.Contains(verr.Reason, tt.reason) {
-				t.Errorf("Verify = %v (index %d), want index %d and a reason with %q", err, verr.Index, tt.index, tt.reason)
+			// The operator checks against the verifier key printed at
+			// start-up, with the root key (the Sealer) and without it.
+			for _, o := range []audit.VerifyOptions{{Key: key, Sealer: s, Erased: isShredded}, {Key: key}} {
+				rep, err := audit.Verify(dir, o)
+				if o.Sealer == nil && !tt.keyless {
+					if err != nil || rep.BodiesChecked {
+						t.Errorf("Verify without a Sealer = %+v, %v, want success with bodies not checked", rep, err)
+					}
+					continue
+				}
+				var verr *audit.VerifyError
+				if !errors.As(err, &verr) {
+					t.Fatalf("Verify(sealer %v) = %v, want a *VerifyError", o.Sealer != nil, err)
+				}
+				if verr.Index != tt.index || !strings.Contains(verr.Reason, tt.reason) {
+					t.Errorf("Verify(sealer %v) = %v (index %d), want index %d and a reason with %q", o.Sealer != nil, err, verr.Index, tt.index, tt.reason)
+				}
 			}
 			if tt.openFails {
-				if l, err := audit.Open(dir, audit.Options{NoSync: true}); err == nil {
+				if l, err := audit.Open(dir, opts(s, true)); err == nil {
 					l.Close()
 					t.Errorf("Open(tampered log) = nil error, want an error")
 				}
@@ -277,7 +364,8 @@ func TestOpenRecovers(t *testing.T) {
 			editFile(t, path(dir, "entries.jsonl"), func(b []byte) []byte { return append(b, `{"time":"2026-`...) })
 		}, `{"time":"2026-` + "\n"},
 		{"entry written, checkpoint not", func(t *testing.T, dir string) {
-			writeFrames(t, dir, readFrames(t, dir)[:n]) // drop the checkpoint of entry n-1
+			writeFrames(t, dir, "checkpoints", readFrames(t, dir, "checkpoints")[:n]) // drop the checkpoint of entry n-1
+			writeFrames(t, dir, "published", readFrames(t, dir, "published")[:1])     // which was therefore never published
 		}, ""},
 		{"torn stored hashes", func(t *testing.T, dir string) {
 			editFile(t, path(dir, "hashes"), func(b []byte) []byte { return append(b, 1, 2, 3) })
@@ -301,7 +389,7 @@ func TestOpenRecovers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := newLog(t, n)
+			dir, s := newLog(t, n)
 			lines := readLines(t, dir)
 			tt.crash(t, dir)
 			want := int64(n)
@@ -310,7 +398,7 @@ func TestOpenRecovers(t *testing.T) {
 				want, setAside = n-1, string(lines[n-1])
 			}
 
-			l := openLog(t, dir, audit.Options{})
+			l := openLog(t, dir, opts(s, false))
 			if got := l.Size(); got != want {
 				t.Errorf("Size() after recovery = %d, want %d", got, want)
 			}
@@ -322,8 +410,8 @@ func TestOpenRecovers(t *testing.T) {
 			if err := l.Close(); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := audit.Verify(dir, "")
-			if err != nil || rep.Entries != want+2 {
+			rep, err := audit.Verify(dir, audit.VerifyOptions{Sealer: s})
+			if err != nil || rep.Entries != want+2 || rep.BodiesOK != want+2 {
 				t.Errorf("Verify after recovery and append = %+v, %v, want %d entries", rep, err, want+2)
 			}
 		})
@@ -355,9 +443,9 @@ func TestOpenRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := newLog(t, 3)
+			dir, s := newLog(t, 3)
 			tt.tamper(t, dir)
-			if l, err := audit.Open(dir, audit.Options{NoSync: true}); err == nil {
+			if l, err := audit.Open(dir, opts(s, true)); err == nil {
 				l.Close()
 				t.Errorf("Open(%s) = nil error, want an error", tt.name)
 			}

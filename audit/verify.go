@@ -1,12 +1,16 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -18,6 +22,37 @@ type Report struct {
 	TreeHash       string // base64 root hash of the current checkpoint
 	CheckpointSize int64  // entries covered by the current checkpoint
 	Checkpoints    int    // signed checkpoints checked
+	Published      int    // published checkpoints checked (cosigned copies included)
+	PublishedSize  int64  // size of the latest published checkpoint, or -1 when none was published
+	BodiesChecked  bool   // whether bodies were opened and checked against their commitments (a Sealer was given)
+	BodiesOK       int64  // bodies that opened and matched their commitments
+	BodiesErased   int64  // bodies removed or whose key was destroyed (expired or erased content)
+	// Witnesses holds, for each witness of VerifyOptions.Witnesses (by key
+	// name), the largest published checkpoint size it cosigned, or -1.
+	Witnesses map[string]int64
+}
+
+// VerifyOptions configures Verify. The zero value verifies the tree and
+// checkpoints with the verifier key stored beside the log.
+type VerifyOptions struct {
+	// Key is the log's note verifier key, as printed at start-up. "": the
+	// verifier.key stored in the directory (which an attacker who rewrote
+	// the log could have replaced too).
+	Key string
+	// Sealer opens entry bodies to check them against their commitments.
+	// nil: bodies are not checked (Report.BodiesChecked is false).
+	Sealer Sealer
+	// Erased reports whether a Sealer.Open error means the body's key was
+	// destroyed (expired or erased) rather than that the body was altered.
+	// nil: every Open failure is a fault.
+	Erased func(error) bool
+	// Witnesses are note verifier keys that must have cosigned the latest
+	// published checkpoint (see MaxWitnessLag).
+	Witnesses []string
+	// MaxWitnessLag lets a witness's latest cosigned checkpoint trail the
+	// latest published one by this many entries. 0: the latest published
+	// checkpoint itself must be cosigned.
+	MaxWitnessLag int64
 }
 
 // VerifyError describes the first fault Verify found.
@@ -41,16 +76,39 @@ type checkpoint struct {
 	tree tlog.Tree
 }
 
+// maxHashesInMemory is the largest hashes file Verify reads whole.
+const maxHashesInMemory = 1 << 30
+
+// memHashes reads stored hashes from memory.
+type memHashes []byte
+
+// ReadHashes implements tlog.HashReader.
+func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		if idx < 0 || (idx+1)*tlog.HashSize > int64(len(m)) {
+			return nil, fmt.Errorf("stored hash %d: beyond the end of %s", idx, hashesFile)
+		}
+		copy(out[i][:], m[idx*tlog.HashSize:])
+	}
+	return out, nil
+}
+
 // Verify checks the log stored in dir offline. It verifies the signature of
-// every checkpoint (with verifierKey, or the verifier.key stored in dir when
-// verifierKey is empty), recomputes every entry's stored hashes with tlog and
-// compares them with the hashes file, and compares the tree hash at each
-// checkpoint's size with the one it signs. Content faults are reported as a
-// *VerifyError naming the first bad entry; I/O failures as other errors.
-// Entries beyond the current checkpoint are a fault too: after a crash, Open
-// moves them aside; Verify is meant for a log no writer has open.
-func Verify(dir, verifierKey string) (Report, error) {
-	var rep Report
+// every checkpoint with the log's verifier key, recomputes every entry's
+// stored hashes with tlog from its commitment and compares them with the
+// hashes file, and compares the tree hash at each checkpoint's size (the
+// commit checkpoints and the published ones) with the one it signs. With a
+// Sealer it also opens every body and checks it against its commitment;
+// bodies that are gone (expired or erased) are counted, not faults. With
+// Witnesses it checks their cosignatures on the published checkpoints.
+// Content faults are reported as a *VerifyError naming the first bad entry;
+// I/O failures as other errors. Entries beyond the current checkpoint are a
+// fault too: after a crash, Open moves them aside; Verify is meant for a
+// log no writer has open (or an export).
+func Verify(dir string, o VerifyOptions) (Report, error) {
+	rep := Report{PublishedSize: -1, BodiesChecked: o.Sealer != nil}
+	verifierKey := o.Key
 	if verifierKey == "" {
 		b, err := readSmall(filepath.Join(dir, verifierFile), 4<<10)
 		if err != nil {
@@ -62,6 +120,19 @@ func Verify(dir, verifierKey string) (Report, error) {
 	if err != nil {
 		return rep, &VerifyError{-1, fmt.Sprintf("verifier key: %v", err)}
 	}
+	var witnesses []note.Verifier
+	for _, w := range o.Witnesses {
+		wv, err := note.NewVerifier(w)
+		if err != nil {
+			return rep, &VerifyError{-1, fmt.Sprintf("witness key %q: %v", w, err)}
+		}
+		witnesses = append(witnesses, wv)
+	}
+	erased := o.Erased
+	if erased == nil {
+		erased = func(error) bool { return false }
+	}
+	ctx := context.Background()
 
 	cps, err := readCheckpoints(dir, v)
 	if err != nil {
@@ -80,7 +151,14 @@ func Verify(dir, verifierKey string) (Report, error) {
 		return rep, fmt.Errorf("audit: verify: %w", err)
 	}
 	defer hf.Close()
-	hr := fileHashes{hf}
+	var hr tlog.HashReader = fileHashes{hf}
+	if st, err := hf.Stat(); err == nil && st.Size() <= maxHashesInMemory {
+		b, err := io.ReadAll(hf)
+		if err != nil {
+			return rep, fmt.Errorf("audit: verify: %w", err)
+		}
+		hr = memHashes(b[:len(b)/tlog.HashSize*tlog.HashSize])
+	}
 
 	next := 0 // the next checkpoint to compare
 	prev := int64(0)
@@ -105,14 +183,18 @@ func Verify(dir, verifierKey string) (Report, error) {
 		if i >= cur.N {
 			return nil // uncommitted; counted only
 		}
-		h := tlog.RecordHash(line)
+		sl, c, err := parseLine(line)
+		if err != nil {
+			return &VerifyError{i, "entry line is not a commitment record: entry altered"}
+		}
+		h := tlog.RecordHash(c[:])
 		at := tlog.StoredHashIndex(0, i)
 		stored, err := hr.ReadHashes([]int64{at})
 		if err != nil {
 			return &VerifyError{i, fmt.Sprintf("%s ends before the entry's hashes (truncated)", hashesFile)}
 		}
 		if stored[0] != h {
-			return &VerifyError{i, "entry does not match its stored record hash: entry altered, removed or reordered, or the stored hash altered"}
+			return &VerifyError{i, "entry's commitment does not match its stored record hash: entry altered, removed or reordered, or the stored hash altered"}
 		}
 		// The earlier hashes these read are already checked against the entries.
 		hs, err := tlog.StoredHashesForRecordHash(i, h, hr)
@@ -135,6 +217,17 @@ func Verify(dir, verifierKey string) (Report, error) {
 		}
 		if verr := checkTrees(i + 1); verr != nil {
 			return verr
+		}
+		if o.Sealer != nil {
+			_, _, st, why := openBody(ctx, o.Sealer, erased, sl, c)
+			switch st {
+			case bodyOK:
+				rep.BodiesOK++
+			case bodyErased:
+				rep.BodiesErased++
+			case bodyDamaged:
+				return &VerifyError{i, why}
+			}
 		}
 		return nil
 	})
@@ -163,7 +256,77 @@ func Verify(dir, verifierKey string) (Report, error) {
 		// Only reachable with a checkpoint larger than the current one.
 		return rep, &VerifyError{-1, fmt.Sprintf("checkpoint %d (size %d) was not reached", next, cps[next].tree.N)}
 	}
+	if err := verifyPublished(dir, v, witnesses, o.MaxWitnessLag, cur.N, hr, &rep); err != nil {
+		return rep, err
+	}
 	return rep, nil
+}
+
+// verifyPublished checks the published checkpoints against the verified
+// tree, and the witnesses' cosignatures on them.
+func verifyPublished(dir string, v note.Verifier, witnesses []note.Verifier, lag, size int64, hr tlog.HashReader, rep *Report) error {
+	f, err := os.Open(filepath.Join(dir, publishedFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit: verify: %w", err)
+	}
+	var frames []frame
+	if err == nil {
+		defer f.Close()
+		frames, _, err = readFrames(f)
+		if err != nil {
+			return &VerifyError{-1, fmt.Sprintf("%s: %v", publishedFile, err)}
+		}
+	}
+	cosigned := make([]int64, len(witnesses))
+	for k := range cosigned {
+		cosigned[k] = -1
+	}
+	verifiers := note.VerifierList(append([]note.Verifier{v}, witnesses...)...)
+	for k, fr := range frames {
+		n, err := note.Open(fr.note, verifiers)
+		if err == nil && !signedBy(n, v) {
+			err = errors.New("no signature by the log's key")
+		}
+		if err != nil {
+			return &VerifyError{-1, fmt.Sprintf("published checkpoint %d (%s offset %d): signature not verified: %v", k, publishedFile, fr.off, err)}
+		}
+		t, err := tlog.ParseTree([]byte(n.Text))
+		if err != nil {
+			return &VerifyError{-1, fmt.Sprintf("published checkpoint %d (%s offset %d): %v", k, publishedFile, fr.off, err)}
+		}
+		if t.N > size {
+			return &VerifyError{-1, fmt.Sprintf("published checkpoint %d (%s offset %d): size %d beyond the log's %d: entries removed", k, publishedFile, fr.off, t.N, size)}
+		}
+		if th, err := tlog.TreeHash(t.N, hr); err != nil || th != t.Hash {
+			return &VerifyError{-1, fmt.Sprintf("published checkpoint %d (%s offset %d, size %d) does not match the entries: a checkpoint replaced or entries rewritten", k, publishedFile, fr.off, t.N)}
+		}
+		rep.Published++
+		if t.N >= rep.PublishedSize {
+			rep.PublishedSize = t.N
+		}
+		for w, wv := range witnesses {
+			if signedBy(n, wv) && t.N > cosigned[w] {
+				cosigned[w] = t.N
+			}
+		}
+	}
+	if len(witnesses) == 0 {
+		return nil
+	}
+	rep.Witnesses = map[string]int64{}
+	for w, wv := range witnesses {
+		rep.Witnesses[wv.Name()] = cosigned[w]
+	}
+	if rep.PublishedSize < 0 {
+		return &VerifyError{-1, "no published checkpoint, so none is cosigned by the required witnesses"}
+	}
+	for w, wv := range witnesses {
+		if cosigned[w] < 0 || cosigned[w] < rep.PublishedSize-lag {
+			return &VerifyError{-1, fmt.Sprintf("the latest published checkpoint (size %d) is not cosigned by witness %s (its latest cosignature covers size %d)",
+				rep.PublishedSize, wv.Name(), cosigned[w])}
+		}
+	}
+	return nil
 }
 
 // readCheckpoints reads and verifies every checkpoint in dir.
@@ -183,9 +346,22 @@ func readCheckpoints(dir string, v note.Verifier) ([]checkpoint, error) {
 	if len(frames) == 0 {
 		return nil, &VerifyError{-1, checkpointsFile + " holds no checkpoint"}
 	}
+	// Check the signatures on every core; report the first bad one.
+	notes := make([]*note.Note, len(frames))
+	errs := make([]error, len(frames))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(frames); k += workers {
+				notes[k], errs[k] = note.Open(frames[k].note, note.VerifierList(v))
+			}
+		})
+	}
+	wg.Wait()
 	cps := make([]checkpoint, 0, len(frames))
 	for k, fr := range frames {
-		n, err := note.Open(fr.note, note.VerifierList(v))
+		n, err := notes[k], errs[k]
 		if err != nil {
 			return nil, &VerifyError{-1, fmt.Sprintf("checkpoint %d of %d (%s offset %d): signature not verified by %s: %v",
 				k, len(frames), checkpointsFile, fr.off, v.Name(), err)}

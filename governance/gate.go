@@ -118,6 +118,7 @@ type GateConfig struct {
 	Documents     DocumentStore
 	Retention     RetentionStore // statements past their retention (retention.go)
 	Auditor       Auditor
+	AuditLog      AuditLog // the log as auditors and employees read it (audit.go); nil: no audit API
 	Pseudonymizer Pseudonymizer
 	// AuthorityHomePage is the account homePage of the authority set on
 	// statements written with a Basic credential, e.g. "http://127.0.0.1:8080/".

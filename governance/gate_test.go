@@ -34,6 +34,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: governancetest.NewMemStore(), audit: &governancetest.MemAuditor{}, aliceID: "mailto:alice@example.com"}
 	f.gate = governance.NewGate(governance.GateConfig{
 		Engine: eng, Statements: f.store, Records: f.store, Activities: f.store, Documents: f.store, Auditor: f.audit,
+		AuditLog:      &governancetest.MemAuditLog{Auditor: f.audit},
 		Pseudonymizer: governancetest.Pseudonymizer{}, AuthorityHomePage: "http://lrs.example.com/",
 	})
 	admin, secret, err := f.gate.Bootstrap(ctx, "", "")

@@ -84,6 +84,15 @@ func (s *Server) routes() {
 	api.Handle("/holds", s.authed(s.handleHoldsCreate)).Methods(http.MethodPost)
 	api.Handle("/holds/{id}", s.authed(s.handleHoldsDelete)).Methods(http.MethodDelete)
 	api.Handle("/retention/sweep", s.authed(s.handleRetentionSweep)).Methods(http.MethodPost)
+	// The audit log: auditors, witnesses, and each person's access log (audit.go).
+	api.Handle("/audit/entries", s.authed(s.handleAuditEntries)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/checkpoint", s.authed(s.handleAuditCheckpoint)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/checkpoint", s.authed(s.handleAuditPublish)).Methods(http.MethodPost)
+	api.Handle("/audit/checkpoint/cosign", s.authed(s.handleAuditCosign)).Methods(http.MethodPost)
+	api.Handle("/audit/key", s.authed(s.handleAuditKey)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/proof/inclusion", s.authed(s.handleAuditInclusion)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/audit/proof/consistency", s.authed(s.handleAuditConsistency)).Methods(http.MethodGet, http.MethodHead)
+	api.Handle("/me/access-log", s.authed(s.handleMeAccessLog)).Methods(http.MethodGet, http.MethodHead)
 	// Credential rotation and break-glass access (credentials.go, breakglass.go).
 	api.Handle("/credentials/{key}/rotate", s.authed(s.handleCredentialsRotate)).Methods(http.MethodPost)
 	api.Handle("/break-glass", s.authed(s.handleBreakGlassOpen)).Methods(http.MethodPost)

@@ -81,7 +81,7 @@ func TestBearerEndToEnd(t *testing.T) {
 	if strings.Contains(string(pub), `"d"`) || !strings.Contains(string(pub), `"idp-2026"`) {
 		t.Fatalf("public key set %s holds private material or lacks the kid", pub)
 	}
-	l := startLRSArgs(t, "", runOptions{}, "--issuers", issuers)
+	l := startLRS(t, "", "--issuers", issuers)
 	token := strings.TrimSpace(runCmd(t, "keys", "jwt-sign", "--key", filepath.Join(dir, "idp-private.jwk"),
 		"--iss", "https://idp.example.com/", "--aud", "custodia", "--sub", "employee-4711",
 		"--email", "alice@example.com", "--roles", "learner", "--ttl", "10m"))
@@ -159,7 +159,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
-	l := startLRSArgs(t, "", runOptions{}, "--tls-cert", certFile, "--tls-key", keyFile)
+	l := startLRS(t, "", "--tls-cert", certFile, "--tls-key", keyFile)
 	if !strings.HasPrefix(l.base, "https://") {
 		t.Fatalf("base = %s, want https", l.base)
 	}
@@ -199,7 +199,7 @@ func TestTLS(t *testing.T) {
 // TestRateLimitFlag checks --rate-limit end to end: 429 with Retry-After
 // once a credential's burst is spent.
 func TestRateLimitFlag(t *testing.T) {
-	l := startLRSArgs(t, "", runOptions{}, "--rate-limit", "0.01", "--rate-burst", "3")
+	l := startLRS(t, "", "--rate-limit", "0.01", "--rate-burst", "3")
 	codes := []int{}
 	var last http.Header
 	for range 4 {
@@ -224,7 +224,7 @@ func TestRateLimitFlag(t *testing.T) {
 func TestLogsHoldNoSecrets(t *testing.T) {
 	dir := t.TempDir()
 	issuers := idpFiles(t, dir)
-	l := startLRSArgs(t, "", runOptions{}, "--issuers", issuers, "--log-level", "debug")
+	l := startLRS(t, "", "--issuers", issuers, "--log-level", "debug")
 	const (
 		mbox     = "mailto:marker.person@example.com"
 		response = "MARKER-FREE-TEXT-ANSWER"
@@ -276,5 +276,56 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("the log holds the %s", what)
 		}
+	}
+}
+
+// TestBreakGlassInAccessLog opens break-glass access as hr, reads a
+// learner's statement beyond policy, and finds the access flagged with the
+// justification in that learner's access log, and the session listed for
+// the auditor.
+func TestBreakGlassInAccessLog(t *testing.T) {
+	l := startLRS(t, "")
+	bobKey, bobSecret := l.credential(t, `{"name":"bob","roles":["learner"],"agent":{"mbox":"mailto:bob@example.com"}}`)
+	hrKey, hrSecret := l.credential(t, `{"name":"hr","roles":["hr"],"purpose":"marketing"}`)
+	auKey, auSecret := l.credential(t, `{"name":"audit","roles":["auditor"]}`)
+	code, b, _ := l.call(t, "POST", "/xapi/statements", bobKey, bobSecret, "2.0.0", []byte(`{"actor":{"mbox":"mailto:bob@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://example.com/course/1"}}`))
+	var ids []string
+	if err := json.Unmarshal(b, &ids); err != nil || code != 200 {
+		t.Fatalf("bob POST = %d %s", code, b)
+	}
+	if code, _, _ := l.call(t, "GET", "/xapi/statements?statementId="+ids[0], hrKey, hrSecret, "2.0.0", nil); code != 403 {
+		t.Fatalf("hr GET for an undefined purpose = %d, want 403", code)
+	}
+	const why = "Legal request LR-7: produce the training record of one employee"
+	if code, b, _ := l.call(t, "POST", "/api/v1/break-glass", hrKey, hrSecret, "2.0.0", []byte(`{"justification":"`+why+`","minutes":10}`)); code != 201 {
+		t.Fatalf("open break-glass = %d %s", code, b)
+	}
+	if code, b, _ := l.call(t, "GET", "/xapi/statements?statementId="+ids[0], hrKey, hrSecret, "2.0.0", nil); code != 200 || !bytes.Contains(b, []byte(ids[0])) {
+		t.Fatalf("hr GET under break-glass = %d %s", code, b)
+	}
+	_, b, _ = l.call(t, "GET", "/api/v1/me/access-log", bobKey, bobSecret, "2.0.0", nil)
+	var log struct {
+		Entries []struct {
+			Action, Decision, Justification string
+			BreakGlass                      bool `json:"break_glass"`
+		}
+	}
+	if err := json.Unmarshal(b, &log); err != nil {
+		t.Fatal(err)
+	}
+	flagged := 0
+	for _, e := range log.Entries {
+		if e.BreakGlass {
+			flagged++
+			if e.Justification != why || e.Decision != "allow" || e.Action != "statements.read" {
+				t.Errorf("flagged entry %+v, want an allowed statements.read with the justification", e)
+			}
+		}
+	}
+	if flagged != 1 {
+		t.Errorf("bob's access log has %d break-glass entries, want 1: %s", flagged, b)
+	}
+	if code, b, _ := l.call(t, "GET", "/api/v1/break-glass", auKey, auSecret, "2.0.0", nil); code != 200 || !bytes.Contains(b, []byte(why)) {
+		t.Errorf("auditor GET /api/v1/break-glass = %d %s", code, b)
 	}
 }

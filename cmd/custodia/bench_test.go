@@ -2,12 +2,22 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"custodia/audit"
+	lrscrypto "custodia/crypto"
+	"custodia/governance"
+	"custodia/policies"
+	"custodia/store"
+	"custodia/xapi"
 )
 
 // benchStatement returns a realistic statement of about 1 KB: a learner
@@ -65,6 +75,78 @@ func BenchmarkIngest(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(stored.Load())/time.Since(start).Seconds(), "statements/s")
+		})
+	}
+}
+
+// noAuditor is a governance.Auditor that records nothing: the baseline of
+// BenchmarkIngestAudit.
+type noAuditor struct{}
+
+func (noAuditor) Record(context.Context, governance.AuditEntry) error { return nil }
+
+// BenchmarkIngestAudit measures statements/s through the gate (parse,
+// policy decision, audit append, sealing, blind indexes, fsynced Badger
+// commit), one statement per call (one audit entry each, the worst case)
+// from 32 and 128 concurrent writers, with the real audit log (fsynced,
+// group-committed) and with a no-op Auditor: the cost of recording every
+// access.
+//
+//	go test ./cmd/custodia -run '^$' -bench IngestAudit -benchtime 5s
+func BenchmarkIngestAudit(b *testing.B) {
+	for _, c := range []struct {
+		on      bool
+		writers int
+	}{{true, 32}, {false, 32}, {true, 128}, {false, 128}} {
+		on := c.on
+		name := map[bool]string{true: "on", false: "off"}[on]
+		b.Run(fmt.Sprintf("%s/writers=%d", name, c.writers), func(b *testing.B) {
+			ctx := context.Background()
+			dir := b.TempDir()
+			keys, err := lrscrypto.OpenKeyring(filepath.Join(dir, "keys"), filepath.Join(dir, "root.agekey"), lrscrypto.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer keys.Close()
+			db, err := store.Open(filepath.Join(dir, "store"), keys, store.Options{SyncWrites: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			engine, err := governance.NewEngine(ctx, policies.FS)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var aud governance.Auditor = noAuditor{}
+			if on {
+				alog, err := audit.Open(filepath.Join(dir, "audit"), audit.Options{Sealer: keys, Erased: keyDestroyed})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer alog.Close()
+				aud = auditor{alog}
+			}
+			gate := governance.NewGate(governance.GateConfig{Engine: engine, Statements: db, Records: db, Activities: db, Documents: db,
+				Auditor: aud, Pseudonymizer: keys, AuthorityHomePage: "http://lrs.example.com/"})
+			p := governance.Principal{ID: "bench-lms", Name: "lms", Roles: []string{"client"}, Scopes: []string{"statements/write"}}
+			var seed atomic.Uint64
+			b.SetParallelism(max(1, c.writers/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				r := rand.New(rand.NewPCG(seed.Add(1), 7))
+				for pb.Next() {
+					s, err := xapi.ParseStatement(benchStatement(r), xapi.V200)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := gate.PutStatements(ctx, p, []*xapi.Statement{s}, xapi.V200, nil); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "statements/s")
 		})
 	}
 }

@@ -47,20 +47,15 @@ func (l *lockedBuffer) String() string {
 }
 
 // startLRS runs `custodia serve --addr 127.0.0.1:0` on data (a new temporary
-// directory when empty) and waits until /healthz answers.
-func startLRS(t testing.TB, data string) *lrs {
+// directory when empty), with any further serve flags in args, and waits
+// until /healthz answers.
+func startLRS(t testing.TB, data string, args ...string) *lrs {
 	t.Helper()
-	return startLRSWith(t, data, runOptions{})
+	return startLRSWith(t, data, runOptions{}, args...)
 }
 
 // startLRSWith is startLRS with run's test options (e.g. a clock).
-func startLRSWith(t testing.TB, data string, opts runOptions) *lrs {
-	t.Helper()
-	return startLRSArgs(t, data, opts)
-}
-
-// startLRSArgs is startLRSWith with more serve flags.
-func startLRSArgs(t testing.TB, data string, opts runOptions, flags ...string) *lrs {
+func startLRSWith(t testing.TB, data string, opts runOptions, args ...string) *lrs {
 	t.Helper()
 	if data == "" {
 		data = t.TempDir()
@@ -70,7 +65,7 @@ func startLRSArgs(t testing.TB, data string, opts runOptions, flags ...string) *
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runWith(ctx, opts, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, flags...), func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+		done <- runWith(ctx, opts, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...), func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	}()
 	l := &lrs{data: data, key: env["CUSTODIA_ADMIN_KEY"], secret: env["CUSTODIA_ADMIN_SECRET"], stderr: &stderr}
 	stopped := false

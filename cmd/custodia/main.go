@@ -3,6 +3,9 @@
 //
 //	custodia serve [flags]                 run the LRS
 //	custodia audit verify --data DIR       verify the audit log offline
+//	custodia audit export --data DIR --out FILE
+//	custodia audit witness-key --name NAME --out FILE
+//	custodia audit cosign --key FILE --checkpoint FILE
 //	custodia keys jwk-gen|jwt-sign …       a signing key and tokens for trying Bearer authentication
 //
 // See the README for the flags; each has an environment variable.
@@ -40,7 +43,12 @@ func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:
   custodia serve [--addr ADDR] [--data DIR] [--root-key-file FILE]
-  custodia audit verify --data DIR [--key VERIFIER_KEY]
+                 [--audit-checkpoint-interval DURATION] [--audit-witness WITNESS_KEY]...
+  custodia audit verify (--data DIR | --log EXPORT --key VERIFIER_KEY) [--key VERIFIER_KEY]
+                        [--root-key-file FILE] [--require-witness WITNESS_KEY]... [--max-witness-lag N]
+  custodia audit export --data DIR --out FILE [--no-bodies]
+  custodia audit witness-key --name NAME --out FILE
+  custodia audit cosign --key FILE --checkpoint FILE [--log-key VERIFIER_KEY]
   custodia keys jwk-gen --private FILE --public FILE [--alg ES256|RS256|EdDSA] [--kid KID]
   custodia keys jwt-sign --key FILE --iss ISS --aud AUD --sub SUB [--email E] [--roles R,…] [--scope S] [--purpose P] [--ttl 1h]`
 
@@ -66,10 +74,7 @@ func runWith(ctx context.Context, opts runOptions, args []string, getenv func(st
 	case "serve":
 		return runServe(ctx, opts, args[1:], getenv, stdout, stderr)
 	case "audit":
-		if len(args) > 1 && args[1] == "verify" {
-			return runAuditVerify(ctx, args[2:], getenv, stdout, stderr)
-		}
-		return usageError{usage}
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		now := opts.now
 		if now == nil {

@@ -60,6 +60,8 @@ type matrixFixture struct {
 	bobKey                string
 	bobIDs                []string // B's statements
 	bobAttachmentID       string   // B's statement with an attachment
+	bobPrincipal          string   // B's credential's pseudonym, as the audit log names it
+	adminPrincipal        string   // the admin's
 	bobVoided             string   // a voided statement of B's
 	bobReceipt            string   // B's consent receipt
 	holdID                string   // a legal hold on B
@@ -141,6 +143,18 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		t.Fatalf("admin query of B = %d %s, want a more link", w.code, w.body)
 	}
 	f.more = page.More
+	// The authority of a statement names its writer by the pseudonym the
+	// audit log uses.
+	for id, dst := range map[string]*string{f.bobIDs[0]: &f.bobPrincipal, f.bobAttachmentID: &f.adminPrincipal} {
+		w := ts.do(t, "GET", "/xapi/statements?statementId="+id, "", nil)
+		var s struct {
+			Authority struct{ Account struct{ Name string } }
+		}
+		if err := json.Unmarshal(w.body, &s); err != nil || s.Authority.Account.Name == "" {
+			t.Fatalf("GET %s = %d %s, want a statement with an authority", id, w.code, w.body)
+		}
+		*dst = s.Authority.Account.Name
+	}
 	return f
 }
 
@@ -450,6 +464,39 @@ var matrix = map[string]cell{
 	"POST /api/v1/break-glass": {learner: denied(probe{method: "POST", target: "/api/v1/break-glass",
 		body: `{"justification":"I would like to read my colleague's records please","minutes":60}`})},
 	"GET /api/v1/break-glass": {learner: denied(probe{method: "GET", target: "/api/v1/break-glass"})},
+
+	// The audit log: entries, checkpoints and proofs are the auditor's; the
+	// log's public key is public; a person reads only their own access log.
+	"GET /api/v1/audit/entries": {learner: denied(
+		probe{method: "GET", target: "/api/v1/audit/entries"},
+		probe{method: "GET", target: "/api/v1/audit/entries?format=csv"})},
+	"GET /api/v1/audit/checkpoint":         {learner: denied(probe{method: "GET", target: "/api/v1/audit/checkpoint"})},
+	"POST /api/v1/audit/checkpoint":        {learner: denied(probe{method: "POST", target: "/api/v1/audit/checkpoint"})},
+	"POST /api/v1/audit/checkpoint/cosign": {learner: denied(probe{method: "POST", target: "/api/v1/audit/checkpoint/cosign", body: "not a note", hdr: map[string]string{"Content-Type": "text/plain"}})},
+	"GET /api/v1/audit/key":                {learner: denied(probe{method: "GET", target: "/api/v1/audit/key", ok: noneOfBobs})},
+	"GET /api/v1/audit/proof/inclusion":    {learner: denied(probe{method: "GET", target: "/api/v1/audit/proof/inclusion?index=0&size=1"})},
+	"GET /api/v1/audit/proof/consistency":  {learner: denied(probe{method: "GET", target: "/api/v1/audit/proof/consistency?old=1&new=2"})},
+	"GET /api/v1/me/access-log": {
+		// A's access log holds nothing of the accesses to B's records.
+		// A has no records, so every entry there is one of A's own accesses
+		// to A's consents or statements: by one principal, neither B nor the
+		// admin (who wrote and read B's records).
+		learner: func(f *matrixFixture) []probe {
+			return []probe{{method: "GET", target: "/api/v1/me/access-log", ok: func(b []byte) error {
+				var r struct{ Entries []struct{ Principal string } }
+				if err := json.Unmarshal(b, &r); err != nil {
+					return err
+				}
+				for _, e := range r.Entries {
+					if e.Principal == f.bobPrincipal || e.Principal == f.adminPrincipal || e.Principal != r.Entries[0].Principal {
+						return fmt.Errorf("an access by another principal (%s) is in the access log of a person with no records", e.Principal)
+					}
+				}
+				return nil
+			}}}
+		},
+		auditor: denied(probe{method: "GET", target: "/api/v1/me/access-log"}),
+	},
 }
 
 func docWrite(method string, state bool) cell {

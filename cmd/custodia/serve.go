@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"custodia/audit"
@@ -25,6 +26,8 @@ import (
 	"custodia/server"
 	"custodia/store"
 	"custodia/xapi"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // serveConfig is the configuration of `custodia serve`.
@@ -46,6 +49,27 @@ type serveConfig struct {
 	// TLSCert and TLSKey are PEM files; both set: serve HTTPS.
 	TLSCert, TLSKey string
 	tlsPair         tls.Certificate
+	// AuditCheckpointInterval is how often the audit log's checkpoint is
+	// published when the log grew; 0 publishes only on demand.
+	AuditCheckpointInterval time.Duration
+	AuditWitnesses          []string // note verifier keys of the witnesses that may cosign checkpoints
+}
+
+// stringList is a repeatable string flag. Its first Set replaces the
+// default (taken from the environment).
+type stringList struct {
+	list []string
+	set  bool
+}
+
+func (l *stringList) String() string { return strings.Join(l.list, ",") }
+
+func (l *stringList) Set(v string) error {
+	if !l.set {
+		l.list, l.set = nil, true
+	}
+	l.list = append(l.list, v)
+	return nil
 }
 
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -76,9 +100,28 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		}
 		*rateBurst = n
 	}
+	interval := fs.String("audit-checkpoint-interval", env("CUSTODIA_AUDIT_CHECKPOINT_INTERVAL", "10s"), "how often to publish the audit log's checkpoint when the log grew; 0 for only on demand (env CUSTODIA_AUDIT_CHECKPOINT_INTERVAL)")
+	witnesses := &stringList{}
+	for _, w := range strings.Split(getenv("CUSTODIA_AUDIT_WITNESSES"), ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			witnesses.list = append(witnesses.list, w)
+		}
+	}
+	fs.Var(witnesses, "audit-witness", "note verifier key of a witness that may cosign audit checkpoints; repeatable (env CUSTODIA_AUDIT_WITNESSES, comma-separated)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
+	d, err := time.ParseDuration(*interval)
+	if err != nil || d < 0 {
+		return c, usageError{fmt.Sprintf("serve: --audit-checkpoint-interval %q: want a duration such as 10s, or 0", *interval)}
+	}
+	c.AuditCheckpointInterval = d
+	for _, w := range witnesses.list {
+		if _, err := note.NewVerifier(w); err != nil {
+			return c, usageError{fmt.Sprintf("serve: --audit-witness %q: not a note verifier key (custodia audit witness-key makes one): %v", w, err)}
+		}
+	}
+	c.AuditWitnesses = witnesses.list
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
@@ -196,11 +239,18 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 		return fmt.Errorf("serve: opening store: %w", err)
 	}
 	defer db.Close()
-	alog, err := audit.Open(filepath.Join(cfg.Data, "audit"), audit.Options{Logger: logger})
+	alog, err := audit.Open(filepath.Join(cfg.Data, "audit"), audit.Options{
+		Sealer: keys, Erased: keyDestroyed, Witnesses: cfg.AuditWitnesses, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("serve: opening audit log: %w", err)
 	}
 	defer alog.Close()
+	pubCtx, stopPublishing := context.WithCancel(ctx)
+	var publisher sync.WaitGroup
+	defer func() { stopPublishing(); publisher.Wait() }() // before alog.Close
+	if cfg.AuditCheckpointInterval > 0 {
+		publisher.Go(func() { publishCheckpoints(pubCtx, alog, cfg.AuditCheckpointInterval, logger) })
+	}
 	engine, err := governance.NewEngine(ctx, policies.FS)
 	if err != nil {
 		return fmt.Errorf("serve: loading policies: %w", err)
@@ -237,6 +287,7 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 		Documents:         db,
 		Retention:         db,
 		Auditor:           auditor{alog},
+		AuditLog:          auditLog{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
 		Logger:            logger,
@@ -308,6 +359,8 @@ func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
 		Reasons:        e.Reasons,
 		PolicyRevision: e.PolicyRevision,
 		Count:          e.Count,
+		BreakGlass:     e.BreakGlass,
+		Justification:  e.Justification,
 	})
 	return err
 }
