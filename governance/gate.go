@@ -375,13 +375,21 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if limit <= 0 || limit > g.cfg.MaxLimit {
 		limit = g.cfg.MaxLimit
 	}
-	if coarse.Obligations.Purpose != "" {
+	rc := g.newRequestState()
+	// The list-read filter restricts the rows read to candidates, from the
+	// store's indexes; without one, a query's purpose obligation does.
+	rows, filtered, err := g.listRows(ctx, p, rc)
+	if err != nil {
+		return nil, "", g.refuse(ctx, op, p, action, desc, err)
+	}
+	if filtered {
+		q.Rows = rows
+	} else if coarse.Obligations.Purpose != "" {
 		q.Purpose = coarse.Obligations.Purpose
 	}
-	rc := g.newRequestState()
 	cache := map[string]Decision{}
 	masks := map[string][]string{}
-	filtered := 0
+	withheld := 0
 	keep := func(s *xapi.Statement) (bool, error) {
 		in, err := g.readInput(ctx, p, s, s.Facts(), rc)
 		if err != nil {
@@ -399,7 +407,7 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 			cache[key] = d
 		}
 		if !d.Allow {
-			filtered++
+			withheld++
 		} else if len(d.Obligations.Mask) > 0 {
 			masks[s.ID()] = d.Obligations.Mask
 		}
@@ -422,8 +430,8 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	}
 	e.Subjects = g.pseudonyms(keys(subjects))
 	e.Decision, e.Reasons, e.Count = "allow", coarse.Reasons, len(stmts)
-	if filtered > 0 {
-		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", filtered))
+	if withheld > 0 {
+		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", withheld))
 	}
 	if err := g.record(ctx, e); err != nil {
 		return nil, "", err
