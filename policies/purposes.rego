@@ -380,6 +380,77 @@ obligations := {"purpose": request_purpose} if {
 	request_purpose != ""
 }
 
+# --- documents: the State and Agent Profile resources --------------------------
+# A document about a person (State, Agent Profile; resource.subjects the
+# agent's IFIs) serves the purpose its activity id maps to by the match rules
+# of statements: the first purpose, by id, whose conditions its activity
+# satisfies (a document has no client, verb or type, so purposes with such
+# conditions never match), else the default. The purpose follows from the
+# document's identity, so every document of a set (a list, a multiple
+# delete) serves the same one, and writes and reads agree on it. Writes need
+# the consent of the person when the purpose rests on consent; reads are
+# those of statements: for the request's purpose, by a role that reads it,
+# with consent where it rests on consent. The person always reads their own;
+# admin_bypass exempts admin. Activity Profiles are about no one and serve
+# no purpose.
+
+personal_document if {
+	input.resource.kind in {"state", "agent_profile"}
+	count(res_list("subjects")) > 0
+}
+
+document_purpose := p if {
+	p := sort(matching_purposes)[0]
+} else := default_purpose
+
+own_document if {
+	every s in res_list("subjects") {
+		s in identities
+	}
+}
+
+document_purpose_readable if {
+	some r in roles
+	r in purpose(document_purpose).readers
+}
+
+document_rules if {
+	personal_document
+	has_purposes
+	not admin_bypass
+}
+
+deny contains sprintf("document serves purpose %s, not %s", [document_purpose, request_purpose]) if {
+	input.action == "documents.read"
+	document_rules
+	not own_document
+	document_purpose != request_purpose
+}
+
+deny contains sprintf("no role of this principal may read for purpose %s", [document_purpose]) if {
+	input.action == "documents.read"
+	document_rules
+	not own_document
+	not document_purpose_readable
+}
+
+deny contains sprintf("purpose %s needs the consent of the person the document is about", [document_purpose]) if {
+	input.action == "documents.write"
+	document_rules
+	purpose(document_purpose).legal_basis == "consent"
+	some s in res_list("subjects")
+	not consented(s, document_purpose)
+}
+
+deny contains sprintf("consent to purpose %s was withdrawn or never given", [document_purpose]) if {
+	input.action == "documents.read"
+	document_rules
+	not own_document
+	purpose(document_purpose).legal_basis == "consent"
+	some s in res_list("subjects")
+	not consented(s, document_purpose)
+}
+
 # --- consent, legal holds and retention ------------------------------------
 
 allow contains "a person may see and change their own consents" if {

@@ -392,3 +392,63 @@ test_deny_expire_under_hold if {
 	not d.allow
 	d.reasons == ["a legal hold pins this statement"]
 }
+
+# --- documents ---
+
+player_for(purpose) := {"id": "k-player", "roles": ["client"], "scopes": ["state"], "identities": [], "purpose": purpose}
+
+state_doc(activity, subject) := {"kind": "state", "subjects": [subject], "activity": activity, "activities": [activity]}
+
+doc(principal, action, resource, ctx) := d if {
+	d := authz.decision with input as {"principal": principal, "action": action, "resource": resource, "context": ctx}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
+}
+
+# Clients read skills development in these tests.
+client_reads_skills := json.patch(fixture.purposes, [{"op": "add", "path": "/skills-development/readers/-", "value": "client"}])
+
+skills_state := state_doc("https://lms.acme.example/skills/negotiation", alice)
+
+test_allow_document_purpose_by_activity if {
+	authz.document_purpose == "skills-development" with input as {"resource": skills_state}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
+	authz.document_purpose == "learning-records" with input as {"resource": state_doc("http://courses.example.com/x", alice)}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
+}
+
+test_deny_document_write_without_consent if {
+	d := doc(player_for(""), "documents.write", skills_state, no_consents)
+	not d.allow
+	d.reasons == ["purpose skills-development needs the consent of the person the document is about"]
+	doc(player_for(""), "documents.write", skills_state, consents(alice, "skills-development", true)).allow
+}
+
+test_deny_document_read_other_purpose_or_role if {
+	d := doc(player_for(""), "documents.read", skills_state, consents(alice, "skills-development", true))
+	not d.allow
+	"document serves purpose skills-development, not learning-records" in d.reasons
+	d2 := doc(player_for("skills-development"), "documents.read", skills_state, consents(alice, "skills-development", true))
+	d2.reasons == ["no role of this principal may read for purpose skills-development"]
+}
+
+read_skills(ctx) := d if {
+	d := authz.decision with input as {"principal": player_for("skills-development"), "action": "documents.read", "resource": skills_state, "context": ctx}
+		with data.custodia.purposes as client_reads_skills
+		with data.custodia.settings as fixture.settings
+}
+
+test_allow_document_read_for_its_purpose_with_consent if {
+	read_skills(consents(alice, "skills-development", true)).allow
+	d := read_skills(consents(alice, "skills-development", false))
+	d.reasons == ["consent to purpose skills-development was withdrawn or never given"]
+}
+
+test_allow_document_own_and_admin if {
+	learner := {"id": "k-alice", "roles": ["learner"], "scopes": [], "identities": [alice], "purpose": ""}
+	doc(learner, "documents.read", skills_state, no_consents).allow
+	doc(admin, "documents.read", skills_state, no_consents).allow
+	doc(admin, "documents.write", skills_state, no_consents).allow
+}
