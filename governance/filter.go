@@ -54,6 +54,12 @@ const (
 // maxFilterCache bounds the compiled filters a policy set keeps.
 const maxFilterCache = 512
 
+// FilterTimeout bounds one compilation of the list-read filter (once per
+// principal and policy revision). The filter only narrows what is decided
+// row by row, so a query whose filter cannot be compiled in time is
+// answered without it.
+const FilterTimeout = 2 * time.Second
+
 // listFilter is the compiled list-read filter of a policy set.
 type listFilter struct {
 	prep    *compile.Prepared
@@ -133,7 +139,7 @@ func (f *listFilter) conditions(ctx context.Context, in map[string]any) (rowDNF,
 	if ok {
 		return d, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, DecisionTimeout)
+	ctx, cancel := context.WithTimeout(ctx, FilterTimeout)
 	defer cancel()
 	fs, err := f.prep.Compile(ctx, rego.EvalInput(in))
 	if err != nil {
@@ -758,7 +764,9 @@ func (e *Engine) FilterIncludes(ctx context.Context, in Input) (bool, error) {
 
 // listRows returns the row conditions of p's list reads in the state of rc
 // (its holds and instant), and whether the active policy has a list-read
-// filter at all.
+// filter at all. A filter that cannot be compiled (in time) restricts
+// nothing: every row is then decided, as the decision is the final check
+// anyway; the failure is logged.
 func (g *Gate) listRows(ctx context.Context, p Principal, rc *requestState) (*xapi.RowFilter, bool, error) {
 	if _, err := g.holdsContext(ctx, nil, rc); err != nil {
 		return nil, false, err
@@ -767,5 +775,13 @@ func (g *Gate) listRows(ctx context.Context, p Principal, rc *requestState) (*xa
 	if err != nil {
 		return nil, false, err
 	}
-	return g.cfg.Engine.RowConditions(ctx, p, rc.holds, now)
+	rows, ok, err := g.cfg.Engine.RowConditions(ctx, p, rc.holds, now)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, true, ctx.Err()
+		}
+		g.cfg.Logger.WarnContext(ctx, "list-read filter unavailable; deciding every row", "request_id", RequestID(ctx), "err", err)
+		return nil, true, nil
+	}
+	return rows, ok, nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"custodia/governance"
@@ -279,4 +280,28 @@ func maps(m map[string]string, k, v string) map[string]string {
 	}
 	out[k] = v
 	return out
+}
+
+// TestQueryWithoutUsableFilter: a filter that compiles but cannot be
+// translated for a principal (here loaded without Check) does not fail
+// the query: every row is decided instead, with the same answer.
+func TestQueryWithoutUsableFilter(t *testing.T) {
+	m := fstest.MapFS{}
+	entries, err := fs.ReadDir(policies.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := fs.ReadFile(policies.FS, e.Name())
+		m[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	m["filters.rego"] = &fstest.MapFile{Data: []byte("package custodia.filters\n\ninclude if count(input.row.purpose) > 3\n")}
+	delete(m, "filters_test.rego")
+	f := newPurposeFixture(t, m)
+	f.consent(t, f.alice, "skills-development", true)
+	ids := f.put(t, f.client, about(t, aliceMbox, completed, negotiate, ""), about(t, bobMbox, completed, fireSafety, ""))
+	got, _ := f.visible(t, staff("hr", "skills-development"))
+	if !slices.Equal(got, ids[:1]) || f.store.Pruned() != 0 {
+		t.Errorf("hr sees %v with %d rows pruned, want %v, every row decided", got, f.store.Pruned(), ids[:1])
+	}
 }
