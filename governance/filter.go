@@ -40,9 +40,9 @@ import (
 // rest (consented, anything unfamiliar) is left out, which only widens the
 // conditions: every row the store returns is still decided one by one.
 //
-// A set with the filter must give the same answer as its decision: Compile
-// checks, for sample principals and rows, that no row the decision lets a
-// principal read is excluded by the filter.
+// A set with the filter must agree with its decision: before activation,
+// Check verifies, for sample principals and rows, that no row the decision
+// lets a principal read is excluded by the filter (checkFilter).
 
 // Filter entry points (see policies/filters.rego).
 const (
