@@ -7,7 +7,10 @@
 //
 //  1. decided by the embedded OPA engine (Engine) from the principal, the
 //     action and facts about the resource;
-//  2. enforced: refused, or filtered row by row for queries;
+//  2. enforced: refused, or, for queries, narrowed to candidate rows by the
+//     list-read filter (filter.go: the policy compiled by partial
+//     evaluation into conditions the store answers from its indexes) and
+//     then decided row by row;
 //  3. recorded in the audit log (Auditor) before any data is returned or
 //     written. If the audit entry cannot be written the access is refused:
 //     no audit, no access.
@@ -30,6 +33,8 @@
 // name, minimised as they say; each read decision sees the statement's
 // recorded purpose and expiry, its subjects' consents (consent.go) and the
 // legal holds (holds.go), and masks what it returns as the obligations say.
+// Documents (documents.go) serve the purpose their activity id maps to and
+// are read and written under the same rules.
 // SweepRetention (retention.go) destroys what has expired and is not held.
 //
 // The server is handed only the Gate. Principals come from Authenticate,

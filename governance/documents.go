@@ -10,7 +10,11 @@ import (
 // The policy actions of the document resources. The policy input's resource
 // is {"kind": "state" | "activity_profile" | "agent_profile", "subjects":
 // [the agent's IFIs] (none for an Activity Profile), "activity": the
-// activityId or ""}.
+// activityId or "", "activities": [the activityId] or []}; its context
+// holds now and the subjects' consents to the purposes based on consent.
+// The purpose a document serves follows from its activity id by the match
+// rules of the policy data (policies/purposes.rego), so that reads and
+// writes are decided by purpose like those of statements.
 const (
 	ActionDocumentsRead   = "documents.read"
 	ActionDocumentsWrite  = "documents.write"
@@ -128,8 +132,17 @@ func (g *Gate) decideDocument(ctx context.Context, op string, p Principal, actio
 		subjects = []string{s}
 	}
 	resources := []string{g.documentResource(d)}
-	res := map[string]any{"kind": string(d.Kind), "subjects": strs(subjects), "activity": d.ActivityID}
-	dec, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: res})
+	var activities []string
+	if d.ActivityID != "" {
+		activities = []string{d.ActivityID}
+	}
+	res := map[string]any{"kind": string(d.Kind), "subjects": strs(subjects), "activity": d.ActivityID, "activities": strs(activities)}
+	rc := g.newRequestState()
+	consents, err := g.consentsOf(ctx, subjects, rc)
+	if err != nil {
+		return AuditEntry{}, g.refuse(ctx, op, p, action, resources, err)
+	}
+	dec, err := g.decide(ctx, Input{Principal: p, Action: action, Resource: res, Context: map[string]any{"now": rc.now, "consents": consents}})
 	if err != nil {
 		return AuditEntry{}, g.refuse(ctx, op, p, action, resources, err)
 	}

@@ -144,3 +144,79 @@ func TestGateDeleteDocumentsOnlyState(t *testing.T) {
 		t.Errorf("DeleteDocuments(activity profile) = %v, want Invalid", err)
 	}
 }
+
+// TestGateDocumentsByPurpose: a State document serves the purpose its
+// activity maps to. Writing it for a consent-based purpose needs the
+// person's consent; reading it needs the request's purpose, a role that
+// reads that purpose and, for consent, the consent still given; the person
+// always reads their own; an activity outside every purpose's prefixes
+// serves the default purpose, as before.
+func TestGateDocumentsByPurpose(t *testing.T) {
+	// Clients may read skills development in this data; by default only
+	// HR and the learner may.
+	f := newPurposeFixture(t, packWith(t, func(ps map[string]any) {
+		sd := ps["skills-development"].(map[string]any)
+		sd["readers"] = append(sd["readers"].([]any), "client")
+	}))
+	ctx := context.Background()
+	player := func(purpose string) governance.Principal {
+		return governance.Principal{ID: "k-player", Roles: []string{"client"}, Scopes: []string{"state"}, Purpose: purpose}
+	}
+	skills := xapi.DocumentParams{Kind: xapi.StateDocument, ActivityID: negotiate, Agent: &xapi.Agent{Mbox: aliceMbox}, ID: "resume"}
+	plain := xapi.DocumentParams{Kind: xapi.StateDocument, ActivityID: "http://courses.example.com/other", Agent: &xapi.Agent{Mbox: aliceMbox}, ID: "resume"}
+	forbidden := func(name string, err error) {
+		t.Helper()
+		if xapi.ErrorKind(err) != xapi.Forbidden {
+			t.Errorf("%s = %v, want Forbidden", name, err)
+		}
+	}
+
+	_, err := f.gate.PutDocument(ctx, player(""), skills, jsonBody, xapi.Precondition{})
+	forbidden("writing a skills state without consent", err)
+	if !strings.Contains(xapi.ErrorMessage(err), "consent") {
+		t.Errorf("refusal %q does not name the consent", xapi.ErrorMessage(err))
+	}
+	f.consent(t, f.alice, "skills-development", true)
+	if _, err := f.gate.PutDocument(ctx, player(""), skills, jsonBody, xapi.Precondition{}); err != nil {
+		t.Fatalf("writing a skills state with consent = %v", err)
+	}
+	_, err = f.gate.GetDocument(ctx, player(""), skills)
+	forbidden("reading it for the default purpose", err)
+	if doc, err := f.gate.GetDocument(ctx, player("skills-development"), skills); err != nil || string(doc.Body) != string(jsonBody.Body) {
+		t.Errorf("reading it for skills-development = %s, %v", doc.Body, err)
+	}
+	set := skills
+	set.ID = ""
+	if docs, err := f.gate.ListDocuments(ctx, player("skills-development"), set); err != nil || len(docs) != 1 {
+		t.Errorf("listing the set for skills-development = %d, %v; want 1", len(docs), err)
+	}
+	_, err = f.gate.GetDocument(ctx, staff("compliance", "skills-development"), skills)
+	forbidden("compliance reading it", err)
+
+	f.consent(t, f.alice, "skills-development", false)
+	_, err = f.gate.GetDocument(ctx, player("skills-development"), skills)
+	forbidden("reading it after the withdrawal", err)
+	_, err = f.gate.ListDocuments(ctx, player("skills-development"), set)
+	forbidden("listing it after the withdrawal", err)
+	if _, err := f.gate.GetDocument(ctx, f.alice, skills); err != nil {
+		t.Errorf("alice reading her own skills state after the withdrawal = %v", err)
+	}
+	if err := f.gate.DeleteDocument(ctx, player(""), skills, xapi.Precondition{}); err != nil {
+		t.Errorf("deleting it after the withdrawal = %v (erasing needs no consent)", err)
+	}
+
+	// An activity no purpose covers: the default purpose, no consent needed.
+	if _, err := f.gate.PutDocument(ctx, player(""), plain, jsonBody, xapi.Precondition{}); err != nil {
+		t.Fatalf("writing a default-purpose state = %v", err)
+	}
+	if _, err := f.gate.GetDocument(ctx, player(""), plain); err != nil {
+		t.Errorf("reading it for the default purpose = %v", err)
+	}
+	// Admin is exempt (admin_bypass), as the conformance suite needs.
+	if _, err := f.gate.PutDocument(ctx, f.admin, skills, jsonBody, xapi.Precondition{}); err != nil {
+		t.Errorf("admin writing the skills state without consent = %v", err)
+	}
+	if _, err := f.gate.GetDocument(ctx, f.admin, skills); err != nil {
+		t.Errorf("admin reading it = %v", err)
+	}
+}

@@ -106,7 +106,8 @@ type policySet struct {
 	set      PolicySet // Data in canonical form
 	query    rego.PreparedEvalQuery
 	revision string
-	data     PolicyData // Data decoded (ParsePolicyData)
+	data     PolicyData  // Data decoded (ParsePolicyData)
+	filter   *listFilter // the list-read filter (filter.go); nil: none
 }
 
 // Candidate is a policy set that compiled strictly, defines the decision
@@ -190,12 +191,16 @@ func (e *Engine) Compile(ctx context.Context, set PolicySet) (*Candidate, error)
 	return &Candidate{ps: ps, base: e.Revision()}, nil
 }
 
-// Check is Compile followed by running every test of the candidate (the
-// _test.rego modules) with its data: any failing test or test error
-// refuses it.
+// Check is Compile followed by checking the list-read filter against the
+// decision (checkFilter) and running every test of the candidate (the
+// _test.rego modules) with its data: a filter that would hide what the
+// decision shows, or any failing test or test error, refuses it.
 func (e *Engine) Check(ctx context.Context, set PolicySet) (*Candidate, error) {
 	c, err := e.Compile(ctx, set)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.ps.checkFilter(ctx); err != nil {
 		return nil, err
 	}
 	rep, err := c.Test(ctx)
@@ -582,7 +587,11 @@ func compileSet(ctx context.Context, set PolicySet) (*policySet, error) {
 	if err != nil {
 		return nil, invalidPolicy(op, "policy does not compile", err)
 	}
-	ps := &policySet{set: canon, query: q, revision: revisionOf(canon), data: pd}
+	filter, err := prepareFilter(ctx, c, rego.Store(st))
+	if err != nil {
+		return nil, err
+	}
+	ps := &policySet{set: canon, query: q, revision: revisionOf(canon), data: pd, filter: filter}
 	if err := ps.sample(ctx); err != nil {
 		return nil, err
 	}

@@ -392,13 +392,29 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if limit <= 0 || limit > g.cfg.MaxLimit {
 		limit = g.cfg.MaxLimit
 	}
-	if coarse.Obligations.Purpose != "" {
-		q.Purpose = coarse.Obligations.Purpose
-	}
 	rc := g.newRequestState()
+	// The list-read filter restricts the rows read to candidates, from the
+	// store's indexes; without one, a query's purpose obligation does. An
+	// open break-glass session lifts read refusals, so then no row is pruned
+	// in advance: every row is decided (and the access flagged).
+	_, glassOpen, err := g.openSession(ctx, p, g.cfg.Now())
+	if err != nil {
+		return nil, "", g.refuse(ctx, op, p, action, desc, err)
+	}
+	if !glassOpen {
+		rows, filtered, err := g.listRows(ctx, p, rc)
+		if err != nil {
+			return nil, "", g.refuse(ctx, op, p, action, desc, err)
+		}
+		if filtered {
+			q.Rows = rows
+		} else if coarse.Obligations.Purpose != "" {
+			q.Purpose = coarse.Obligations.Purpose
+		}
+	}
 	cache := map[string]Decision{}
 	masks := map[string][]string{}
-	filtered := 0
+	withheld := 0
 	glass := coarse
 	keep := func(s *xapi.Statement) (bool, error) {
 		in, err := g.readInput(ctx, p, s, s.Facts(), rc)
@@ -420,7 +436,7 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 			glass = d
 		}
 		if !d.Allow {
-			filtered++
+			withheld++
 		} else if len(d.Obligations.Mask) > 0 {
 			masks[s.ID()] = d.Obligations.Mask
 		}
@@ -444,8 +460,8 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	}
 	e.Subjects = g.pseudonyms(keys(subjects))
 	e.Decision, e.Reasons, e.Count = "allow", coarse.Reasons, len(stmts)
-	if filtered > 0 {
-		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", filtered))
+	if withheld > 0 {
+		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", withheld))
 	}
 	if err := g.record(ctx, e); err != nil {
 		return nil, "", err

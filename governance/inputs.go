@@ -28,6 +28,7 @@ const fieldDepth = 3
 type requestState struct {
 	now      string                    // RFC 3339, as the policy sees it
 	consents map[string]map[string]any // subject IFI → purpose → granted
+	asked    map[[2]string]bool        // (subject, purpose) whose consent was read
 	holds    []Hold
 	loaded   bool // holds loaded
 	// consentPurposes are the purposes whose consents are read; nil: those
@@ -37,7 +38,7 @@ type requestState struct {
 }
 
 func (g *Gate) newRequestState() *requestState {
-	return &requestState{now: g.cfg.Now().UTC().Format(time.RFC3339Nano), consents: map[string]map[string]any{}}
+	return &requestState{now: g.cfg.Now().UTC().Format(time.RFC3339Nano), consents: map[string]map[string]any{}, asked: map[[2]string]bool{}}
 }
 
 // writeInput is the input of the statements.write decision for s.
@@ -68,7 +69,7 @@ func (g *Gate) writeInput(ctx context.Context, p Principal, s *xapi.Statement, f
 // statement carrying its Recorded.
 func (g *Gate) readInput(ctx context.Context, p Principal, s *xapi.Statement, f xapi.Facts, rc *requestState) (Input, error) {
 	res := recordedResource(s, f)
-	c, err := g.recordedContext(ctx, f, rc)
+	c, err := g.recordedContext(ctx, s, f, rc)
 	if err != nil {
 		return Input{}, err
 	}
@@ -93,10 +94,17 @@ func recordedResource(s *xapi.Statement, f xapi.Facts) map[string]any {
 	}
 }
 
-// recordedContext is the context of a decision on a stored statement: now,
-// its subjects' consents and the legal holds that concern it.
-func (g *Gate) recordedContext(ctx context.Context, f xapi.Facts, rc *requestState) (map[string]any, error) {
-	consents, err := g.consentsOf(ctx, f.Subjects, rc)
+// recordedContext is the context of a decision on a stored statement s:
+// now, its subjects' consents and the legal holds that concern it. The
+// consents are those to the purposes based on consent now and, when s was
+// recorded under consent, to its recorded purpose: the read rule follows
+// the legal basis recorded at write.
+func (g *Gate) recordedContext(ctx context.Context, s *xapi.Statement, f xapi.Facts, rc *requestState) (map[string]any, error) {
+	var extra []string
+	if r := s.Recorded(); r.LegalBasis == BasisConsent && r.Purpose != "" {
+		extra = []string{r.Purpose}
+	}
+	consents, err := g.consentsOf(ctx, f.Subjects, rc, extra...)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +116,9 @@ func (g *Gate) recordedContext(ctx context.Context, f xapi.Facts, rc *requestSta
 }
 
 // consentsOf returns the current consents of subjects to the purposes based
-// on consent: {subject: {purpose: granted}}, only purposes with a record.
-func (g *Gate) consentsOf(ctx context.Context, subjects []string, rc *requestState) (map[string]any, error) {
+// on consent and to extra: {subject: {purpose: granted}}, only purposes
+// with a record. Each consent is read once per request.
+func (g *Gate) consentsOf(ctx context.Context, subjects []string, rc *requestState, extra ...string) (map[string]any, error) {
 	out := make(map[string]any, len(subjects))
 	purposes := rc.consentPurposes
 	if purposes == nil {
@@ -119,7 +128,13 @@ func (g *Gate) consentsOf(ctx context.Context, subjects []string, rc *requestSta
 		m, ok := rc.consents[sub]
 		if !ok {
 			m = map[string]any{}
-			for _, purpose := range purposes {
+			rc.consents[sub] = m
+		}
+		for _, list := range [][]string{purposes, extra} {
+			for _, purpose := range list {
+				if rc.asked[[2]string{sub, purpose}] {
+					continue
+				}
 				st, err := g.consentState(ctx, sub, purpose)
 				if err != nil {
 					return nil, err
@@ -127,8 +142,8 @@ func (g *Gate) consentsOf(ctx context.Context, subjects []string, rc *requestSta
 				if len(st.History) > 0 {
 					m[purpose] = st.granted()
 				}
+				rc.asked[[2]string{sub, purpose}] = true
 			}
-			rc.consents[sub] = m
 		}
 		out[sub] = m
 	}

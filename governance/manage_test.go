@@ -101,9 +101,18 @@ func TestPolicyManagementByRole(t *testing.T) {
 			if got := err == nil; got != tt.read {
 				t.Errorf("PolicyRevisions(%s) = %v, want allowed %v", tt.role, err, tt.read)
 			}
-			_, err = f.gate.PolicyData(ctx, p)
-			if got := err == nil; got != tt.read {
-				t.Errorf("PolicyData(%s) = %v, want allowed %v", tt.role, err, tt.read)
+			// HR defines the purposes: it reads and replaces the policy data.
+			dataRead, dataManage := tt.read || tt.role == "hr", tt.manage || tt.role == "hr"
+			data, err := f.gate.PolicyData(ctx, p)
+			if got := err == nil; got != dataRead {
+				t.Errorf("PolicyData(%s) = %v, want allowed %v", tt.role, err, dataRead)
+			}
+			if data == nil {
+				data = f.engine.PolicySet().Data
+			}
+			_, err = f.gate.PutPolicyData(ctx, p, data)
+			if got := err == nil; got != dataManage {
+				t.Errorf("PutPolicyData(%s) = %v, want allowed %v", tt.role, err, dataManage)
 			}
 			before := f.engine.Revision()
 			_, err = f.gate.PutPolicyModule(ctx, p, "extra.rego", extraModule)

@@ -71,7 +71,7 @@ func newPurposeFixture(t *testing.T, fsys fs.FS) *pf {
 }
 
 func learner(id, mbox string) governance.Principal {
-	return governance.Principal{ID: id, Roles: []string{"learner"}, Scopes: []string{"statements/write", "statements/read/mine"}, Agent: &xapi.Agent{Mbox: mbox}}
+	return governance.Principal{ID: id, Roles: []string{"learner"}, Scopes: []string{"statements/write", "statements/read/mine", "state", "profile"}, Agent: &xapi.Agent{Mbox: mbox}}
 }
 
 func staff(role, purpose string) governance.Principal {

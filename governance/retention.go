@@ -76,7 +76,7 @@ func (g *Gate) SweepRetention(ctx context.Context, p Principal, dryRun bool) (Sw
 	err = g.cfg.Retention.ScanExpired(ctx, now, func(s *xapi.Statement) error {
 		f := s.Facts()
 		res := recordedResource(s, f)
-		c, err := g.recordedContext(ctx, f, rc)
+		c, err := g.recordedContext(ctx, s, f, rc)
 		if err != nil {
 			return err
 		}

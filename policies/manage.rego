@@ -7,6 +7,9 @@
 #   policies.manage  upload or delete a module, replace the data, roll back,
 #                    simulate a candidate
 #
+# HR defines the purposes of processing: it may read and replace the policy
+# data (resource kind policy_data), not the Rego modules.
+#
 # Admins may do both through the administration rule of authz.rego. The
 # engine refuses to activate any policy set under which an admin may not
 # manage policies, so a bad policy can always be rolled back.
@@ -20,4 +23,10 @@ allow contains "compliance may read and manage policies" if {
 allow contains "an auditor may read policies" if {
 	input.action == "policies.read"
 	"auditor" in roles
+}
+
+allow contains "hr may read and change the purposes (the policy data)" if {
+	input.action in {"policies.read", "policies.manage"}
+	input.resource.kind == "policy_data"
+	"hr" in roles
 }

@@ -32,3 +32,12 @@ test_deny_other_roles_policies if {
 		}
 	}
 }
+
+test_allow_hr_manages_policy_data_only if {
+	data_doc := {"kind": "policy_data"}
+	every action in ["policies.read", "policies.manage"] {
+		authz.decision.allow with input as {"principal": principal("hr"), "action": action, "resource": data_doc}
+		not authz.decision.allow with input as {"principal": principal("learner"), "action": action, "resource": data_doc}
+	}
+	not authz.decision.allow with input as {"principal": principal("hr"), "action": "policies.manage", "resource": {"kind": "policy_simulation"}}
+}

@@ -22,7 +22,13 @@
 // processing (data.custodia.purposes) and settings (data.custodia.settings).
 // purposes.rego holds the rules that use them and the obligations of an
 // allowing decision: for a write, the purpose, legal basis, retention and the
-// paths to minimise; for a read, the paths to mask.
+// paths to minimise; for a read, the paths to mask. Its read rules are
+// functions of a row's facts (read_row), which filters.rego reuses for the
+// list-read filter data.custodia.filters.include, compiled by partial
+// evaluation with the row unknown.
+//
+// The tests run on their own fixture data (fixture_test.rego), not on
+// data.json, so that HR may change the shipped purposes.
 //
 // authn.rego holds break-glass access (break_glass.open, break_glass.review,
 // and the decisions an open session lifts, marked "break_glass": true) and

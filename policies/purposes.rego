@@ -170,14 +170,6 @@ row_purpose := p if {
 	p != ""
 } else := default_purpose
 
-# The legal basis recorded at write, else the purpose's current one.
-row_basis := b if {
-	b := object.get(input.resource, "legal_basis", "")
-	b != ""
-} else := b if {
-	b := purpose(row_purpose).legal_basis
-} else := ""
-
 # Statements about the reader themself: the right of access is not bound
 # to a purpose, and withdrawing consent does not hide them from their subject.
 own_row if {
@@ -185,39 +177,173 @@ own_row if {
 	a in identities
 }
 
-expired if {
+# --- the rules on one stored row ----------------------------------------------
+# Whether a stored statement (a row) may be read is decided by functions of
+# its row facts, an object:
+#   purpose       the purpose recorded at write ("" none: the default purpose)
+#   legal_basis   the legal basis recorded at write ("" none: the purpose's current one)
+#   expires_ns    the end of its retention, ns since the Unix epoch (0: never)
+#   now_ns        the instant it is read at, ns since the Unix epoch
+#   own           whether it is about the reader (one of its agents is theirs)
+#   subject_held  whether a legal hold pins one of the persons it is about
+#   consented     whether every person it is about consents to its purpose
+# The statements.read decision builds the facts of the statement it decides
+# (read_row); the list-read filter (filters.rego) leaves them unknown and
+# compiles the same functions into conditions the store answers from its
+# indexes. A rule that lets a principal read statements must therefore be
+# a body of read_row_allowed too: statements.read refuses what
+# read_row_allowed does not allow, so the filter never hides a statement
+# the decision would show.
+
+# A decision without an instant (context.now) sees nothing expire.
+default now_ns := 0
+
+now_ns := time.parse_rfc3339_ns(input.context.now)
+
+expires_ns := time.parse_rfc3339_ns(e) if {
 	e := object.get(input.resource, "expires", "")
 	e != ""
-	time.parse_rfc3339_ns(input.context.now) >= time.parse_rfc3339_ns(e)
-}
+} else := 0
 
-held if {
+default own_flag := false
+
+own_flag if own_row
+
+default subject_held_flag := false
+
+subject_held_flag if {
 	some s in res_list("subjects")
 	s in object.get(object.get(input.context, "holds", {}), "subjects", [])
 }
 
-held if row_purpose in object.get(object.get(input.context, "holds", {}), "purposes", [])
+default consented_flag := false
+
+consented_flag if {
+	every s in res_list("subjects") {
+		consented(s, row_purpose)
+	}
+}
+
+# read_row is the row facts of the statement input.resource describes.
+read_row := {
+	"purpose": object.get(input.resource, "purpose", ""),
+	"legal_basis": object.get(input.resource, "legal_basis", ""),
+	"expires_ns": expires_ns,
+	"now_ns": now_ns,
+	"own": own_flag,
+	"subject_held": subject_held_flag,
+	"consented": consented_flag,
+}
+
+# read_row_allowed(row): a rule lets the principal read rows like row.
+read_row_allowed(_) if "admin" in roles
+
+read_row_allowed(_) if {
+	"client" in roles
+	read_all_scope
+}
+
+read_row_allowed(row) if {
+	read_own
+	row.own == true
+}
+
+read_row_allowed(_) if {
+	some r in {"hr", "compliance"}
+	r in roles
+	readable_purpose
+}
+
+# row_for(row, p): row counts as recorded for purpose p.
+row_for(row, p) if row.purpose == p
+
+row_for(row, p) if {
+	row.purpose == ""
+	default_purpose == p
+}
+
+# row_purpose_ok(row): the principal reads row for the request's purpose.
+row_purpose_ok(_) if admin_bypass
+
+row_purpose_ok(row) if row.own == true
+
+row_purpose_ok(row) if row_for(row, request_purpose)
+
+consent_purposes := {id | some id, p in data.custodia.purposes; p.legal_basis == "consent"}
+
+default_on_consent if purpose(default_purpose).legal_basis == "consent"
+
+# consent_free(row): reading row needs no consent: its recorded legal basis
+# is another, or, none recorded, its purpose's current basis is.
+consent_free(row) if {
+	row.legal_basis != ""
+	row.legal_basis != "consent"
+}
+
+consent_free(row) if {
+	row.legal_basis == ""
+	row.purpose != ""
+	every id in consent_purposes {
+		row.purpose != id
+	}
+}
+
+consent_free(row) if {
+	row.legal_basis == ""
+	not default_on_consent
+	every id in consent_purposes {
+		row.purpose != id
+	}
+}
+
+row_consent_ok(_) if admin_bypass
+
+row_consent_ok(row) if row.own == true
+
+row_consent_ok(row) if consent_free(row)
+
+row_consent_ok(row) if row.consented == true
+
+unexpired(row) if row.expires_ns == 0
+
+unexpired(row) if row.expires_ns > row.now_ns
+
+held_purposes := object.get(object.get(input.context, "holds", {}), "purposes", [])
+
+held_row(row) if row.subject_held == true
+
+held_row(row) if {
+	some p in held_purposes
+	row_for(row, p)
+}
+
+row_retention_ok(row) if unexpired(row)
+
+row_retention_ok(row) if held_row(row)
+
+expired if not unexpired(read_row)
+
+held if held_row(read_row)
+
+deny contains "no rule that lets this principal read statements covers this one" if {
+	input.action == "statements.read"
+	count(allow) > 0
+	not read_row_allowed(read_row)
+}
 
 deny contains sprintf("statement recorded for purpose %s, not for %s", [row_purpose, request_purpose]) if {
 	input.action == "statements.read"
-	row_purpose != request_purpose
-	not admin_bypass
-	not own_row
+	not row_purpose_ok(read_row)
 }
 
 deny contains sprintf("consent to purpose %s was withdrawn or never given", [row_purpose]) if {
 	input.action == "statements.read"
-	row_basis == "consent"
-	not own_row
-	not admin_bypass
-	some s in res_list("subjects")
-	not consented(s, row_purpose)
+	not row_consent_ok(read_row)
 }
 
 deny contains sprintf("the retention period of purpose %s has ended", [row_purpose]) if {
 	input.action == "statements.read"
-	expired
-	not held
+	not row_retention_ok(read_row)
 }
 
 # Masks: a path is masked when every role by which the principal reads the
@@ -254,6 +380,77 @@ obligations := {"purpose": request_purpose} if {
 	not break_glass_open
 	count(identities) == 0
 	request_purpose != ""
+}
+
+# --- documents: the State and Agent Profile resources --------------------------
+# A document about a person (State, Agent Profile; resource.subjects the
+# agent's IFIs) serves the purpose its activity id maps to by the match rules
+# of statements: the first purpose, by id, whose conditions its activity
+# satisfies (a document has no client, verb or type, so purposes with such
+# conditions never match), else the default. The purpose follows from the
+# document's identity, so every document of a set (a list, a multiple
+# delete) serves the same one, and writes and reads agree on it. Writes need
+# the consent of the person when the purpose rests on consent; reads are
+# those of statements: for the request's purpose, by a role that reads it,
+# with consent where it rests on consent. The person always reads their own;
+# admin_bypass exempts admin. Activity Profiles are about no one and serve
+# no purpose.
+
+personal_document if {
+	input.resource.kind in {"state", "agent_profile"}
+	count(res_list("subjects")) > 0
+}
+
+document_purpose := p if {
+	p := sort(matching_purposes)[0]
+} else := default_purpose
+
+own_document if {
+	every s in res_list("subjects") {
+		s in identities
+	}
+}
+
+document_purpose_readable if {
+	some r in roles
+	r in purpose(document_purpose).readers
+}
+
+document_rules if {
+	personal_document
+	has_purposes
+	not admin_bypass
+}
+
+deny contains sprintf("document serves purpose %s, not %s", [document_purpose, request_purpose]) if {
+	input.action == "documents.read"
+	document_rules
+	not own_document
+	document_purpose != request_purpose
+}
+
+deny contains sprintf("no role of this principal may read for purpose %s", [document_purpose]) if {
+	input.action == "documents.read"
+	document_rules
+	not own_document
+	not document_purpose_readable
+}
+
+deny contains sprintf("purpose %s needs the consent of the person the document is about", [document_purpose]) if {
+	input.action == "documents.write"
+	document_rules
+	purpose(document_purpose).legal_basis == "consent"
+	some s in res_list("subjects")
+	not consented(s, document_purpose)
+}
+
+deny contains sprintf("consent to purpose %s was withdrawn or never given", [document_purpose]) if {
+	input.action == "documents.read"
+	document_rules
+	not own_document
+	purpose(document_purpose).legal_basis == "consent"
+	some s in res_list("subjects")
+	not consented(s, document_purpose)
 }
 
 # --- consent, legal holds and retention ------------------------------------

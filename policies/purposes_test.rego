@@ -1,6 +1,7 @@
 package custodia.purposes_test
 
 import data.custodia.authz
+import data.custodia.fixture
 
 alice := "mbox:mailto:alice@example.com"
 
@@ -40,8 +41,14 @@ consents(subject, purpose, granted) := {"now": now, "consents": {subject: {purpo
 
 no_consents := {"now": now, "consents": {}}
 
-write(resource, ctx) := d if {
+# Decisions are made on the fixture's purposes and settings (fixture_test.rego),
+# or on those a test passes.
+write(resource, ctx) := write_on(resource, ctx, fixture.purposes, fixture.settings)
+
+write_on(resource, ctx, purposes, settings) := d if {
 	d := authz.decision with input as {"principal": client, "action": "statements.write", "resource": resource, "context": ctx}
+		with data.custodia.purposes as purposes
+		with data.custodia.settings as settings
 }
 
 # --- which purpose, legal basis and retention a write is recorded under ---
@@ -49,7 +56,7 @@ write(resource, ctx) := d if {
 test_allow_write_legal_obligation_by_prefix if {
 	d := write(compliance_course, no_consents)
 	d.allow
-	d.obligations == {"purpose": "compliance-training", "legal_basis": "legal_obligation", "retention_days": 3650, "minimise": [], "define": false}
+	d.obligations == {"purpose": "compliance-training", "legal_basis": "legal_obligation", "retention_days": 4000, "minimise": [], "define": false}
 }
 
 test_allow_write_default_purpose_when_nothing_matches if {
@@ -57,7 +64,7 @@ test_allow_write_default_purpose_when_nothing_matches if {
 	d.allow
 	d.obligations.purpose == "learning-records"
 	d.obligations.legal_basis == "legitimate_interest"
-	d.obligations.retention_days == 1825
+	d.obligations.retention_days == 2000
 }
 
 test_allow_write_consent_given if {
@@ -65,7 +72,7 @@ test_allow_write_consent_given if {
 	d.allow
 	d.obligations.purpose == "skills-development"
 	d.obligations.legal_basis == "consent"
-	d.obligations.retention_days == 730
+	d.obligations.retention_days == 500
 }
 
 test_deny_write_consent_missing if {
@@ -117,9 +124,9 @@ test_allow_write_signed_statement_with_nothing_to_minimise if {
 }
 
 test_allow_write_signed_statement_kept_whole if {
-	keep := json.patch(data.custodia.purposes, [{"op": "replace", "path": "/clickstream-analytics/signed_statements", "value": "keep_whole"}])
+	keep := json.patch(fixture.purposes, [{"op": "replace", "path": "/clickstream-analytics/signed_statements", "value": "keep_whole"}])
 	signed := object.union(video_pause, {"signed": true})
-	d := write(signed, consents(alice, "clickstream-analytics", true)) with data.custodia.purposes as keep
+	d := write_on(signed, consents(alice, "clickstream-analytics", true), keep, fixture.settings)
 	d.allow
 	d.obligations.minimise == []
 }
@@ -159,7 +166,7 @@ test_allow_write_overlap_writer_purpose_wins if {
 }
 
 test_deny_write_default_purpose_undefined if {
-	d := write(other_course, no_consents) with data.custodia.settings as {"default_purpose": "gone"}
+	d := write_on(other_course, no_consents, fixture.purposes, {"default_purpose": "gone"})
 	not d.allow
 	d.reasons == ["statements map to purpose gone, which is not defined"]
 }
@@ -168,6 +175,8 @@ test_deny_write_default_purpose_undefined if {
 
 query(principal) := d if {
 	d := authz.decision with input as {"principal": principal, "action": "statements.query", "resource": {"kind": "query"}}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
 }
 
 test_allow_query_for_a_purpose_the_role_reads if {
@@ -219,8 +228,12 @@ skills_row := stored_row("skills-development", "consent", "2028-01-01T00:00:00Z"
 
 click_row := stored_row("clickstream-analytics", "consent", "2026-04-01T00:00:00Z")
 
-read(principal, resource, ctx) := d if {
+read(principal, resource, ctx) := read_on(principal, resource, ctx, fixture.settings)
+
+read_on(principal, resource, ctx, settings) := d if {
 	d := authz.decision with input as {"principal": principal, "action": "statements.read", "resource": resource, "context": ctx}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as settings
 }
 
 with_holds(ctx, holds) := object.union(ctx, {"holds": holds})
@@ -271,14 +284,18 @@ test_allow_admin_reads_without_consent if {
 no_bypass := {"default_purpose": "learning-records", "admin_bypass": false}
 
 test_deny_admin_bypass_off if {
-	d := read(admin, skills_row, consents(alice, "skills-development", true)) with data.custodia.settings as no_bypass
+	d := read_on(admin, skills_row, consents(alice, "skills-development", true), no_bypass)
 	not d.allow
-	d2 := read(object.union(admin, {"purpose": "skills-development"}), skills_row, no_consents) with data.custodia.settings as no_bypass
+	d2 := read_on(object.union(admin, {"purpose": "skills-development"}), skills_row, no_consents, no_bypass)
 	d2.reasons == ["consent to purpose skills-development was withdrawn or never given"]
 }
 
-admin_write(resource, ctx) := d if {
+admin_write(resource, ctx) := admin_write_on(resource, ctx, fixture.settings)
+
+admin_write_on(resource, ctx, settings) := d if {
 	d := authz.decision with input as {"principal": admin, "action": "statements.write", "resource": resource, "context": ctx}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as settings
 }
 
 test_allow_admin_writes_without_consent_unminimised if {
@@ -290,10 +307,10 @@ test_allow_admin_writes_without_consent_unminimised if {
 }
 
 test_deny_admin_writes_without_bypass if {
-	d := admin_write(video_pause, no_consents) with data.custodia.settings as no_bypass
+	d := admin_write_on(video_pause, no_consents, no_bypass)
 	not d.allow
 	d.reasons == ["purpose clickstream-analytics needs the consent of every person the statement is about"]
-	d2 := admin_write(video_pause, consents(alice, "clickstream-analytics", true)) with data.custodia.settings as no_bypass
+	d2 := admin_write_on(video_pause, consents(alice, "clickstream-analytics", true), no_bypass)
 	d2.obligations.minimise == ["context.extensions"]
 }
 
@@ -334,28 +351,30 @@ test_allow_read_mask_only_when_every_reader_role_masks if {
 
 test_allow_person_manages_own_consents if {
 	every a in {"consents.read", "consents.write"} {
-		authz.decision.allow with input as {"principal": learner_alice, "action": a, "resource": {"kind": "consent"}}
+		authz.decision.allow with input as {"principal": learner_alice, "action": a, "resource": {"kind": "consent"}} with data.custodia.purposes as fixture.purposes with data.custodia.settings as fixture.settings
 	}
 }
 
 test_deny_consents_without_a_person if {
-	not authz.decision.allow with input as {"principal": client, "action": "consents.write", "resource": {"kind": "consent"}}
+	not authz.decision.allow with input as {"principal": client, "action": "consents.write", "resource": {"kind": "consent"}} with data.custodia.purposes as fixture.purposes with data.custodia.settings as fixture.settings
 }
 
 test_allow_compliance_holds_and_sweeps if {
 	every a in {"holds.manage", "retention.sweep"} {
-		authz.decision.allow with input as {"principal": compliance_for(""), "action": a, "resource": {}}
+		authz.decision.allow with input as {"principal": compliance_for(""), "action": a, "resource": {}} with data.custodia.purposes as fixture.purposes with data.custodia.settings as fixture.settings
 	}
 }
 
 test_deny_hr_holds_and_sweeps if {
 	every a in {"holds.manage", "retention.sweep"} {
-		not authz.decision.allow with input as {"principal": hr_for(""), "action": a, "resource": {}}
+		not authz.decision.allow with input as {"principal": hr_for(""), "action": a, "resource": {}} with data.custodia.purposes as fixture.purposes with data.custodia.settings as fixture.settings
 	}
 }
 
 expire(principal, ctx) := d if {
 	d := authz.decision with input as {"principal": principal, "action": "retention.expire", "resource": click_row, "context": ctx}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
 }
 
 test_allow_expire_after_retention if {
@@ -372,4 +391,64 @@ test_deny_expire_under_hold if {
 	d := expire(admin, {"now": "2026-05-01T00:00:00Z", "holds": {"subjects": [alice], "purposes": []}})
 	not d.allow
 	d.reasons == ["a legal hold pins this statement"]
+}
+
+# --- documents ---
+
+player_for(purpose) := {"id": "k-player", "roles": ["client"], "scopes": ["state"], "identities": [], "purpose": purpose}
+
+state_doc(activity, subject) := {"kind": "state", "subjects": [subject], "activity": activity, "activities": [activity]}
+
+doc(principal, action, resource, ctx) := d if {
+	d := authz.decision with input as {"principal": principal, "action": action, "resource": resource, "context": ctx}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
+}
+
+# Clients read skills development in these tests.
+client_reads_skills := json.patch(fixture.purposes, [{"op": "add", "path": "/skills-development/readers/-", "value": "client"}])
+
+skills_state := state_doc("https://lms.acme.example/skills/negotiation", alice)
+
+test_allow_document_purpose_by_activity if {
+	authz.document_purpose == "skills-development" with input as {"resource": skills_state}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
+	authz.document_purpose == "learning-records" with input as {"resource": state_doc("http://courses.example.com/x", alice)}
+		with data.custodia.purposes as fixture.purposes
+		with data.custodia.settings as fixture.settings
+}
+
+test_deny_document_write_without_consent if {
+	d := doc(player_for(""), "documents.write", skills_state, no_consents)
+	not d.allow
+	d.reasons == ["purpose skills-development needs the consent of the person the document is about"]
+	doc(player_for(""), "documents.write", skills_state, consents(alice, "skills-development", true)).allow
+}
+
+test_deny_document_read_other_purpose_or_role if {
+	d := doc(player_for(""), "documents.read", skills_state, consents(alice, "skills-development", true))
+	not d.allow
+	"document serves purpose skills-development, not learning-records" in d.reasons
+	d2 := doc(player_for("skills-development"), "documents.read", skills_state, consents(alice, "skills-development", true))
+	d2.reasons == ["no role of this principal may read for purpose skills-development"]
+}
+
+read_skills(ctx) := d if {
+	d := authz.decision with input as {"principal": player_for("skills-development"), "action": "documents.read", "resource": skills_state, "context": ctx}
+		with data.custodia.purposes as client_reads_skills
+		with data.custodia.settings as fixture.settings
+}
+
+test_allow_document_read_for_its_purpose_with_consent if {
+	read_skills(consents(alice, "skills-development", true)).allow
+	d := read_skills(consents(alice, "skills-development", false))
+	d.reasons == ["consent to purpose skills-development was withdrawn or never given"]
+}
+
+test_allow_document_own_and_admin if {
+	learner := {"id": "k-alice", "roles": ["learner"], "scopes": ["state"], "identities": [alice], "purpose": ""}
+	doc(learner, "documents.read", skills_state, no_consents).allow
+	doc(admin, "documents.read", skills_state, no_consents).allow
+	doc(admin, "documents.write", skills_state, no_consents).allow
 }

@@ -46,7 +46,11 @@ func (db *DB) GetStatement(ctx context.Context, id string) (*xapi.Statement, boo
 // (newest first unless q.Ascending), starting after the position token after
 // ("" is the start), keeping only those for which keep (which may be nil)
 // returns true; an error from keep aborts the query. With q.Purpose set, only
-// statements recorded for that purpose match. Each statement returned (and
+// statements recorded for that purpose match; with q.Rows set, only those
+// whose recorded facts satisfy it (see xapi.RowFilter), decided from the
+// fact record before the statement is opened, and, without xAPI filters,
+// read from the agent or purpose index when the conditions allow (rows.go).
+// Each statement returned (and
 // passed to keep) carries its Recorded. next is a short URL-safe
 // token for the following page, or "" when no further statement matches.
 // A malformed token, or one of the other direction, is an Invalid *xapi.Error.
@@ -92,18 +96,23 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 	if q.Registration != "" {
 		add(fRegistration, q.Registration)
 	}
-	prefix := []byte(prefixSeq)
-	if len(fs) > 0 {
+	rows := db.blindRows(q.Rows)
+	if rows != nil && len(rows.any) == 0 {
+		return nil, "", nil // the row filter passes nothing
+	}
+	var prefixes [][]byte
+	switch {
+	case len(fs) > 0:
 		d := fs[len(fs)-1]
-		prefix = indexPrefix(fieldNames[d.field], d.blind)
-	} else if q.Purpose != "" {
-		prefix = db.purposePrefix(q.Purpose)
+		prefixes = [][]byte{indexPrefix(fieldNames[d.field], d.blind)}
+	case q.Purpose != "":
+		prefixes = [][]byte{db.purposePrefix(q.Purpose)}
+	default:
+		prefixes = db.rowPrefixes(rows)
 	}
 
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Reverse: !q.Ascending, Prefix: prefix})
-	defer it.Close()
 	var start uint64
 	switch {
 	case q.Ascending:
@@ -113,22 +122,20 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 	default:
 		start = cur - 1
 	}
-	seek := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), start)
+	sc := newMergeScan(txn, prefixes, !q.Ascending, start)
+	defer sc.close()
 
 	var seqs []uint64
-	for it.Seek(seek); it.Valid(); it.Next() {
+	for {
 		if err := ctx.Err(); err != nil {
 			return nil, "", err
 		}
-		item := it.Item()
-		key := item.Key()
-		if len(key) != len(prefix)+8 {
-			return nil, "", internal(op, errCorrupt("index key"))
-		}
-		seq := binary.BigEndian.Uint64(key[len(prefix):])
-		v, err := item.ValueCopy(nil)
+		seq, v, ok, err := sc.next()
 		if err != nil {
 			return nil, "", internal(op, err)
+		}
+		if !ok {
+			break
 		}
 		ms, id, err := decodeIdxVal(v)
 		if err != nil {
@@ -154,7 +161,7 @@ func (db *DB) QueryStatements(ctx context.Context, q xapi.Query, after string, l
 		if rec == nil {
 			return nil, "", internal(op, errCorrupt("index entry without facts"))
 		}
-		if !rec.matches(fs) || (q.Purpose != "" && rec.purpose != q.Purpose) {
+		if !rec.matches(fs) || (q.Purpose != "" && rec.purpose != q.Purpose) || !rows.matches(rec) {
 			continue
 		}
 		if !rec.voiding {

@@ -259,6 +259,46 @@ type Query struct {
 	// governance gate sets it to keep only statements recorded for that
 	// purpose (see Recorded), which the store answers from an index.
 	Purpose string
+	// Rows is not an xAPI parameter either: when not nil, the governance
+	// gate restricts the query to statements whose recorded facts may pass
+	// its list-read policy, which the store answers from its indexes
+	// without opening statements.
+	Rows *RowFilter
+}
+
+// RowFilter keeps the statements that satisfy at least one of its
+// conditions (none: no statement). A condition speaks only of what a store
+// records beside a statement's sealed content: its Recorded purpose, legal
+// basis and expiry, and the IFIs of its own agents (those of the agent
+// filter: the actor, an Agent or Group object, and their members).
+type RowFilter struct {
+	Any []RowCondition
+}
+
+// RowCondition is a conjunction: a statement satisfies it when it
+// satisfies every member that is set.
+type RowCondition struct {
+	// Purposes, when not nil, lists the purposes the statement may be
+	// recorded for; "" stands for no recorded purpose.
+	Purposes []string
+	// NotPurposes lists purposes the statement must not be recorded for.
+	NotPurposes []string
+	// Bases and NotBases do the same for the recorded legal basis.
+	Bases, NotBases []string
+	// Agents lists sets of IFIs: for each, one of the statement's own
+	// agents must have an IFI in it. An empty set is satisfied by nothing.
+	Agents [][]string
+	// Expiry restricts the recorded expiry (Recorded.Expires).
+	Expiry Expiry
+}
+
+// Expiry is a condition on a statement's recorded expiry. The zero value
+// accepts any; otherwise a statement passes when Never is set and it is
+// kept without a time limit, or when After is set and it expires after
+// After.
+type Expiry struct {
+	Never bool
+	After time.Time
 }
 
 // NewUUID returns a random RFC 4122 version 4 UUID.

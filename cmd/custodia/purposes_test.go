@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -89,19 +90,36 @@ const (
 	skillsCourse  = "https://lms.acme.example/skills/negotiation"
 	safetyCourse  = "https://lms.acme.example/compliance/fire-safety"
 	introVideo    = "https://lms.acme.example/videos/intro"
+	mentoringTalk = "https://mentoring.acme.example/sessions/1"
 )
 
-// TestPurposesScenario walks the privacy story over HTTP only: the purposes
-// of the default pack; a client writing for consenting and non-consenting
-// learners; a withdrawal that hides a learner from HR's very next read;
-// masking for HR and not for compliance; minimisation at write; a
-// simulated policy change; and a retention window passing (with an
-// injected clock), after which reads and the sweep leave only what is on
-// legal hold.
-//
-// The purposes are the default pack's; compliance simulates a change of
-// them on the statements stored (TestPolicyRevisionsSurviveRestart covers
-// activation and rollback).
+// revision reports the active policy revision, as who reads it.
+func (l *lrs) revision(t *testing.T, who party) string {
+	t.Helper()
+	var ov struct{ Revision string }
+	if code := l.do(t, who, "GET", "/api/v1/policies", nil, "", &ov); code != 200 || ov.Revision == "" {
+		t.Fatalf("GET /api/v1/policies = %d %+v", code, ov)
+	}
+	return ov.Revision
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestPurposesScenario walks the whole privacy story of issue 4 over HTTP
+// only: HR defines the purposes (PUT /api/v1/policy-data); a client writes
+// for consenting and non-consenting learners; masking shows for HR and not
+// for compliance; minimisation at write; a policy change is simulated, then
+// activated (HR loses what the simulation said it would), then rolled back
+// (HR sees it again); a learner withdraws consent and is gone from HR's very
+// next read; a retention window passes (with an injected clock) and the
+// data is gone, except what is on legal hold.
 func TestPurposesScenario(t *testing.T) {
 	clock := &offsetClock{}
 	l := startLRSWith(t, "", runOptions{now: clock.Now})
@@ -116,12 +134,40 @@ func TestPurposesScenario(t *testing.T) {
 	alice := mk(`{"name":"Alice","roles":["learner"],"agent":{"mbox":"mailto:alice@example.com"}}`)
 	bob := mk(`{"name":"Bob","roles":["learner"],"agent":{"mbox":"mailto:bob@example.com"}}`)
 
+	// HR defines the purposes: from the data the LRS ships, mentoring
+	// becomes a purpose of its own under the works agreement, kept 180 days.
+	packRevision := l.revision(t, compliance)
+	var pd map[string]any
+	if code := l.do(t, hr, "GET", "/api/v1/policy-data", nil, "", &pd); code != 200 {
+		t.Fatalf("HR GET /api/v1/policy-data = %d", code)
+	}
+	purposes := pd["custodia"].(map[string]any)["purposes"].(map[string]any)
+	purposes["mentoring"] = map[string]any{
+		"title": "Mentoring", "description": "Mentoring sessions agreed with the works council.",
+		"legal_basis": "works_agreement", "retention_days": 180, "readers": []string{"hr", "learner"},
+		"match": map[string]any{"activity_prefixes": []string{"https://mentoring.acme.example/"}},
+	}
+	purposes["skills-development"].(map[string]any)["match"].(map[string]any)["activity_prefixes"] = []string{"https://lms.acme.example/skills/"}
+	var defined struct{ Revision string }
+	if code := l.do(t, hr, "PUT", "/api/v1/policy-data", nil, mustJSON(t, pd), &defined); code != 200 || defined.Revision == packRevision {
+		t.Fatalf("HR PUT /api/v1/policy-data = %d %+v, want a new revision", code, defined)
+	}
+	if got := l.revision(t, compliance); got != defined.Revision {
+		t.Errorf("active revision = %s, want HR's %s", got, defined.Revision)
+	}
+	if code := l.do(t, hr, "PUT", "/api/v1/policies/extra.rego", map[string]string{"Content-Type": "text/plain"}, "package custodia.authz\n", nil); code != 403 {
+		t.Errorf("HR PUT of a Rego module = %d, want 403: HR defines purposes, compliance the rules", code)
+	}
+
 	// The purposes, as a learner sees them.
 	var consents struct {
 		Consents []struct{ Purpose, LegalBasis, State string }
 	}
-	if code := l.do(t, alice, "GET", "/api/v1/me/consents", nil, "", &consents); code != 200 || len(consents.Consents) != 4 {
-		t.Fatalf("GET /me/consents = %d %+v, want the four purposes", code, consents)
+	if code := l.do(t, alice, "GET", "/api/v1/me/consents", nil, "", &consents); code != 200 || len(consents.Consents) != 5 {
+		t.Fatalf("GET /me/consents = %d %+v, want the five purposes", code, consents)
+	}
+	if i := slices.IndexFunc(consents.Consents, func(c struct{ Purpose, LegalBasis, State string }) bool { return c.Purpose == "mentoring" }); i < 0 || consents.Consents[i].State != "not_required" {
+		t.Errorf("alice's consents = %+v, want mentoring, not_required (a works agreement)", consents.Consents)
 	}
 	// Alice consents to skills development and clickstream analytics; Bob to nothing.
 	var receipts []string
@@ -163,11 +209,17 @@ func TestPurposesScenario(t *testing.T) {
 		learnerStatement("alice", verbPaused, introVideo, `,"result":{"response":"too slow"},"context":{"extensions":{"https://w3id.org/xapi/video/extensions/session-id":"SESSION-MARKER"}}`),
 		learnerStatement("alice", verbCompleted, safetyCourse, ""),
 		learnerStatement("bob", verbCompleted, safetyCourse, ""),
+		learnerStatement("bob", verbCompleted, mentoringTalk, ""),
 	}, ",") + "]"
-	if code := l.do(t, lms, "POST", "/xapi/statements", nil, batch, &ids); code != 200 || len(ids) != 4 {
+	if code := l.do(t, lms, "POST", "/xapi/statements", nil, batch, &ids); code != 200 || len(ids) != 5 {
 		t.Fatalf("POST = %d %v", code, ids)
 	}
-	aliceSkills, aliceClick, aliceSafety, bobSafety := ids[0], ids[1], ids[2], ids[3]
+	aliceSkills, aliceClick, aliceSafety, bobSafety, bobMentoring := ids[0], ids[1], ids[2], ids[3], ids[4]
+	// Bob's mentoring record needed no consent: HR's new purpose covers it.
+	var mentoring result
+	if code := l.do(t, hr, "GET", "/xapi/statements", map[string]string{"X-Custodia-Purpose": "mentoring"}, "", &mentoring); code != 200 || strings.Join(mentoring.ids(t), ",") != bobMentoring {
+		t.Errorf("HR for mentoring sees %v, want [%s]", mentoring.ids(t), bobMentoring)
+	}
 
 	// HR reads for its credential's purpose: only alice's skills record.
 	var r result
@@ -194,7 +246,7 @@ func TestPurposesScenario(t *testing.T) {
 	// Compliance asks what taking skills development away from HR would
 	// change on the statements stored, decided on their recorded purposes
 	// and the consents given; nothing is activated.
-	var pd map[string]any
+	pd = nil
 	if code := l.do(t, compliance, "GET", "/api/v1/policy-data", nil, "", &pd); code != 200 {
 		t.Fatalf("GET /api/v1/policy-data = %d", code)
 	}
@@ -214,8 +266,8 @@ func TestPurposesScenario(t *testing.T) {
 			}
 		}
 	}
-	if code := l.do(t, compliance, "POST", "/api/v1/policies/simulate", nil, string(simReq), &sim); code != 200 || sim.Scanned != 4 || sim.EvaluationErrors != 0 {
-		t.Fatalf("simulate = %d %+v, want 4 statements scanned without errors", code, sim)
+	if code := l.do(t, compliance, "POST", "/api/v1/policies/simulate", nil, string(simReq), &sim); code != 200 || sim.Scanned != 5 || sim.EvaluationErrors != 0 {
+		t.Fatalf("simulate = %d %+v, want 5 statements scanned without errors", code, sim)
 	}
 	for _, r := range sim.Results {
 		want := 0
@@ -225,6 +277,46 @@ func TestPurposesScenario(t *testing.T) {
 		if r.Read.NewlyHidden != want || r.Read.NewlyVisible != 0 {
 			t.Errorf("simulation %s/%s: read %+v, want %d newly hidden, none newly visible", r.Role, r.Purpose, r.Read, want)
 		}
+	}
+
+	if l.revision(t, compliance) != defined.Revision {
+		t.Errorf("the simulation changed the active policy")
+	}
+
+	// Compliance activates the change: HR loses exactly what the
+	// simulation said, and alice, a reader of her own, keeps it.
+	var changed struct{ Revision string }
+	if code := l.do(t, compliance, "PUT", "/api/v1/policy-data", nil, mustJSON(t, pd), &changed); code != 200 || changed.Revision == defined.Revision {
+		t.Fatalf("activating the change = %d %+v", code, changed)
+	}
+	if code := l.do(t, hr, "GET", "/xapi/statements", nil, "", nil); code != 403 {
+		t.Errorf("HR reading for skills-development after the change = %d, want 403", code)
+	}
+	if code := l.do(t, hr, "GET", "/xapi/statements?statementId="+aliceSkills, nil, "", nil); code != 403 {
+		t.Errorf("HR GET of alice's skills record after the change = %d, want 403", code)
+	}
+	var own result
+	if l.do(t, alice, "GET", "/api/v1/me/statements", nil, "", &own); len(own.Statements) != 3 {
+		t.Errorf("alice's own statements after the change = %v, want her three", own.ids(t))
+	}
+	// …and rolls it back: HR's revision is active again, and so is its view.
+	var back struct{ Revision string }
+	if code := l.do(t, compliance, "POST", "/api/v1/policies/rollback", nil, `{"revision":"`+defined.Revision+`"}`, &back); code != 200 || back.Revision != defined.Revision {
+		t.Fatalf("rollback = %d %+v, want revision %s", code, back, defined.Revision)
+	}
+	r = result{}
+	if code := l.do(t, hr, "GET", "/xapi/statements", nil, "", &r); code != 200 || strings.Join(r.ids(t), ",") != aliceSkills {
+		t.Errorf("HR after the rollback = %d %v, want [%s]", code, r.ids(t), aliceSkills)
+	}
+	var revs struct {
+		Active    string
+		Revisions []struct {
+			Revision    string
+			Activations []string
+		}
+	}
+	if code := l.do(t, compliance, "GET", "/api/v1/policies/revisions", nil, "", &revs); code != 200 || revs.Active != defined.Revision || len(revs.Revisions) != 3 {
+		t.Errorf("revisions = %d %+v, want the pack, HR's and the change; HR's active", code, revs)
 	}
 
 	// Alice withdraws: on the very next request HR no longer sees her.
@@ -275,8 +367,8 @@ func TestPurposesScenario(t *testing.T) {
 		ByPurpose map[string]struct{ Expired, Held, Destroyed int } `json:"by_purpose"`
 	}
 	if code := l.do(t, compliance, "POST", "/api/v1/retention/sweep", nil, `{"dry_run":true}`, &dry); code != 200 ||
-		dry.Expired != 4 || dry.Held != 1 || dry.Destroyed != 3 || dry.ByPurpose["compliance-training"].Held != 1 {
-		t.Fatalf("dry run = %d %+v, want 4 expired, bob's held, 3 to destroy", code, dry)
+		dry.Expired != 5 || dry.Held != 2 || dry.Destroyed != 3 || dry.ByPurpose["compliance-training"].Held != 1 || dry.ByPurpose["mentoring"].Held != 1 {
+		t.Fatalf("dry run = %d %+v, want 5 expired, bob's two held, 3 to destroy", code, dry)
 	}
 	if code := l.do(t, admin, "GET", "/xapi/statements?statementId="+aliceSafety, nil, "", nil); code != 404 {
 		t.Errorf("admin GET of an expired statement = %d, want 404", code)
@@ -286,15 +378,70 @@ func TestPurposesScenario(t *testing.T) {
 		t.Fatalf("sweep = %d %+v, want 3 destroyed", code, swept)
 	}
 	all = result{}
-	if l.do(t, admin, "GET", "/xapi/statements", nil, "", &all); strings.Join(all.ids(t), ",") != bobSafety {
-		t.Errorf("after the sweep the LRS holds %v, want only %s", all.ids(t), bobSafety)
+	if l.do(t, admin, "GET", "/xapi/statements", nil, "", &all); strings.Join(all.ids(t), ",") != bobMentoring+","+bobSafety {
+		t.Errorf("after the sweep the LRS holds %v, want only bob's held %s, %s", all.ids(t), bobMentoring, bobSafety)
 	}
 	var page result
 	if l.do(t, alice, "GET", "/api/v1/me/statements", nil, "", &page); len(page.Statements) != 0 {
 		t.Errorf("alice's statements after the sweep: %v, want none", page.ids(t))
 	}
 	var again struct{ Expired int }
-	if l.do(t, compliance, "POST", "/api/v1/retention/sweep", nil, `{"dry_run":true}`, &again); again.Expired != 1 {
-		t.Errorf("a second dry run finds %d expired, want only the held one", again.Expired)
+	if l.do(t, compliance, "POST", "/api/v1/retention/sweep", nil, `{"dry_run":true}`, &again); again.Expired != 2 {
+		t.Errorf("a second dry run finds %d expired, want only the two held", again.Expired)
+	}
+}
+
+// TestRetentionWindowThroughAPI: compliance shortens a shipped purpose's
+// retention window through PUT /api/v1/policy-data (the pack's Rego tests
+// use their own data, so the change is accepted); a statement written
+// afterwards expires by the new window, one written before keeps the expiry
+// recorded at its write.
+func TestRetentionWindowThroughAPI(t *testing.T) {
+	clock := &offsetClock{}
+	l := startLRSWith(t, "", runOptions{now: clock.Now})
+	mk := func(body string) party {
+		k, s := l.credential(t, body)
+		return party{k, s}
+	}
+	lms := mk(`{"name":"course player","roles":["client"],"scopes":["statements/write"]}`)
+	hr := mk(`{"name":"HR partner","roles":["hr"],"purpose":"skills-development"}`)
+	compliance := mk(`{"name":"compliance office","roles":["compliance"]}`)
+	alice := mk(`{"name":"Alice","roles":["learner"],"agent":{"mbox":"mailto:alice@example.com"}}`)
+	if code := l.do(t, alice, "PUT", "/api/v1/me/consents/skills-development", nil, `{"granted":true}`, nil); code != 200 {
+		t.Fatalf("consenting = %d", code)
+	}
+	var before []string
+	if code := l.do(t, lms, "POST", "/xapi/statements", nil, learnerStatement("alice", verbCompleted, skillsCourse, ""), &before); code != 200 {
+		t.Fatalf("POST = %d", code)
+	}
+
+	var pd map[string]any
+	if code := l.do(t, compliance, "GET", "/api/v1/policy-data", nil, "", &pd); code != 200 {
+		t.Fatalf("GET /api/v1/policy-data = %d", code)
+	}
+	pd["custodia"].(map[string]any)["purposes"].(map[string]any)["skills-development"].(map[string]any)["retention_days"] = 30
+	var msg bytes.Buffer
+	if code := l.do(t, compliance, "PUT", "/api/v1/policy-data", nil, mustJSON(t, pd), &msg); code != 200 {
+		t.Fatalf("PUT /api/v1/policy-data (skills-development kept 30 days) = %d %s", code, msg.String())
+	}
+	var after []string
+	if code := l.do(t, lms, "POST", "/xapi/statements", nil, learnerStatement("alice", verbCompleted, skillsCourse, ""), &after); code != 200 {
+		t.Fatalf("POST = %d", code)
+	}
+
+	clock.Advance(31 * 24 * time.Hour)
+	var r result
+	if code := l.do(t, hr, "GET", "/xapi/statements", nil, "", &r); code != 200 || strings.Join(r.ids(t), ",") != before[0] {
+		t.Errorf("HR after 31 days sees %v, want only the one written under 730 days (%s)", r.ids(t), before[0])
+	}
+	var dry struct {
+		Expired   int
+		ByPurpose map[string]struct{ Expired int } `json:"by_purpose"`
+	}
+	if code := l.do(t, compliance, "POST", "/api/v1/retention/sweep", nil, `{"dry_run":true}`, &dry); code != 200 || dry.Expired != 1 || dry.ByPurpose["skills-development"].Expired != 1 {
+		t.Errorf("dry run after 31 days = %d %+v, want the new statement expired", code, dry)
+	}
+	if code := l.do(t, hr, "GET", "/xapi/statements?statementId="+after[0], nil, "", nil); code != 404 {
+		t.Errorf("HR GET of the statement written under 30 days = %d, want 404", code)
 	}
 }

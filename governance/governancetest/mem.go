@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,9 +20,10 @@ import (
 
 // MemStore is an in-memory governance.StatementStore, RecordStore,
 // ActivityStore, DocumentStore and RetentionStore. It ignores statement
-// query filters and paging, except the agent (actor IFI) and Purpose: it
-// serves tests of deciding, not of filtering by parameter (package store
-// has those).
+// query filters and paging, except the agent (actor IFI), Purpose and Rows
+// (the list-read conditions, as package store answers them): it serves
+// tests of deciding, not of filtering by parameter (package store has
+// those).
 type MemStore struct {
 	mu      sync.Mutex
 	stmts   []*xapi.Statement
@@ -30,6 +32,7 @@ type MemStore struct {
 	acts    map[string]xapi.Activity
 	docs    map[string]xapi.Document
 	now     time.Time
+	pruned  int // statements QueryStatements skipped by their Rows
 }
 
 // NewMemStore returns an empty MemStore.
@@ -88,6 +91,12 @@ func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after stri
 		if q.Agent != nil && s.Actor().IFI() != q.Agent.IFI() {
 			continue
 		}
+		if !RowsMatch(q.Rows, s) {
+			f.mu.Lock()
+			f.pruned++
+			f.mu.Unlock()
+			continue
+		}
 		ok, err := keep(s)
 		if err != nil {
 			return nil, "", err
@@ -97,6 +106,53 @@ func (f *MemStore) QueryStatements(ctx context.Context, q xapi.Query, after stri
 		}
 	}
 	return out, "", nil
+}
+
+// Pruned reports how many statements queries skipped because of their
+// list-read conditions (xapi.Query.Rows), without deciding them.
+func (f *MemStore) Pruned() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pruned
+}
+
+// RowsMatch reports whether the stored statement s (carrying its Recorded)
+// passes the list-read conditions r, as package store decides them: its
+// recorded purpose, legal basis and expiry, and the IFIs of its own agents
+// (xapi.Facts.Agents). A nil r passes everything.
+func RowsMatch(r *xapi.RowFilter, s *xapi.Statement) bool {
+	if r == nil {
+		return true
+	}
+	rec := s.Recorded()
+	agents := s.Facts().Agents
+	for _, c := range r.Any {
+		if rowMatch(c, rec, agents) {
+			return true
+		}
+	}
+	return false
+}
+
+func rowMatch(c xapi.RowCondition, rec xapi.Recorded, agents []string) bool {
+	if c.Purposes != nil && !slices.Contains(c.Purposes, rec.Purpose) || slices.Contains(c.NotPurposes, rec.Purpose) {
+		return false
+	}
+	if c.Bases != nil && !slices.Contains(c.Bases, rec.LegalBasis) || slices.Contains(c.NotBases, rec.LegalBasis) {
+		return false
+	}
+	if e := c.Expiry; e.Never || !e.After.IsZero() {
+		never := rec.Expires.IsZero()
+		if !(e.Never && never) && !(!e.After.IsZero() && !never && rec.Expires.After(e.After)) {
+			return false
+		}
+	}
+	for _, set := range c.Agents {
+		if !slices.ContainsFunc(set, func(ifi string) bool { return slices.Contains(agents, ifi) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // ScanStatements implements governance.StatementStore.
