@@ -32,6 +32,9 @@ var (
 	// once the files can be written again), or the key of a month the log
 	// holds entries of is missing (which needs an operator).
 	ErrUnavailable = errors.New("audit: log unavailable")
+	// ErrKeyMissing reports, with ErrUnavailable, that the key of a month
+	// the log holds entries of does not open them (deleted or replaced).
+	ErrKeyMissing = errors.New("audit: a month's key is missing")
 	// ErrErased reports an append, or a read, of a month whose content was
 	// erased (EraseMonth): no entry is sealed under a month once its key is
 	// destroyed.
@@ -362,8 +365,8 @@ func (l *Log) checkMonth(ctx context.Context, bucket string) error {
 		return err
 	}
 	if r := recs[0]; r.Erased || r.Damaged {
-		err := fmt.Errorf("%w: the key of month %s does not open entry %d sealed under it (key missing or replaced): refusing to seal under a new key; run audit verify",
-			ErrUnavailable, bucket, last)
+		err := fmt.Errorf("%w: %w: the key of month %s does not open entry %d sealed under it (deleted or replaced): refusing to seal under a new key; run audit verify",
+			ErrUnavailable, ErrKeyMissing, bucket, last)
 		l.log.Error("audit log key check failed", "month", bucket, "index", last)
 		l.mu.Lock()
 		if l.failed == nil {
