@@ -22,7 +22,8 @@ type AuditLog interface {
 	// per call.
 	Query(ctx context.Context, f AuditFilter, cursor string, limit int) ([]AuditRecord, string, error)
 	// Checkpoint returns the latest published checkpoint: a signed note
-	// (tlog tree text) with the log's signature and any cosignatures.
+	// (origin, tree size, root hash, checkpoint number) with the log's
+	// signature and any cosignatures.
 	Checkpoint(ctx context.Context) ([]byte, error)
 	// Publish publishes the current checkpoint when the log grew since the
 	// last publication, and returns the latest published checkpoint.
