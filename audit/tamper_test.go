@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -513,5 +514,29 @@ func TestOpenRefuses(t *testing.T) {
 				t.Errorf("Open(%s) = nil error, want an error", tt.name)
 			}
 		})
+	}
+}
+
+// TestVerifyRandomBitFlips: a bit flipped anywhere in the entries file —
+// commitment, month, sealed body, or the line's structure — fails Verify
+// with the keys, every time.
+func TestVerifyRandomBitFlips(t *testing.T) {
+	dir, s := newLog(t, 8)
+	file := path(dir, "entries.jsonl")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mathrand.New(mathrand.NewPCG(6, 1500))
+	for range 1500 {
+		b := bytes.Clone(orig)
+		at, bit := r.IntN(len(b)), byte(1)<<r.IntN(8)
+		b[at] ^= bit
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := audit.Verify(dir, audit.VerifyOptions{Sealer: s, Erased: isShredded}); err == nil {
+			t.Errorf("Verify with bit %#x of byte %d (%q) flipped = %+v, nil error", bit, at, orig[max(at-12, 0):min(at+12, len(orig))], rep)
+		}
 	}
 }
