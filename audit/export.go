@@ -18,13 +18,17 @@ import (
 
 // ExportOptions configures Export.
 type ExportOptions struct {
-	// NoBodies leaves the sealed bodies out: the export then holds only
-	// commitments, and verifies as a log whose content has expired.
+	// NoBodies leaves the sealed bodies out: the export then holds the
+	// commitments and months only, says so (a member named
+	// "bodies-omitted"), and verifies with the bodies not checked.
 	NoBodies bool
 }
 
-// exportFiles are the files of an export, in the order written.
-var exportFiles = []string{verifierFile, publishedFile, checkpointsFile, entriesFile, hashesFile}
+// bodiesOmittedFile marks an export written with NoBodies.
+const bodiesOmittedFile = "bodies-omitted"
+
+// exportFiles are the files an export may hold, in the order written.
+var exportFiles = []string{verifierFile, witnessesFile, bodiesOmittedFile, publishedFile, checkpointsFile, entriesFile, hashesFile}
 
 // Export writes the log stored in dir to w as a self-contained tar archive
 // that Verify can check (see VerifyExport): the entries (commitments and,
@@ -52,11 +56,7 @@ func Export(dir string, w io.Writer, o ExportOptions) error {
 	}
 	var size int64
 	if len(cps) > 0 {
-		n, err := note.Open(cps[len(cps)-1].note, note.VerifierList(v))
-		if err != nil {
-			return fmt.Errorf("audit: export: current checkpoint: %w", err)
-		}
-		t, err := tlog.ParseTree([]byte(n.Text))
+		_, t, _, err := openCheckpointNote(cps[len(cps)-1].note, v, note.VerifierList(v))
 		if err != nil {
 			return fmt.Errorf("audit: export: current checkpoint: %w", err)
 		}
@@ -81,11 +81,12 @@ func Export(dir string, w io.Writer, o ExportOptions) error {
 			return errDone
 		}
 		if o.NoBodies {
-			_, c, err := parseLine(line)
+			sl, err := parseLine(line, nil)
 			if err != nil {
 				return fmt.Errorf("entry %d: %w", i, err)
 			}
-			line, _ = json.Marshal(storedLine{Commitment: c[:]})
+			sl.Sealed = nil
+			line, _ = json.Marshal(sl)
 		}
 		bw.Write(line)
 		return bw.WriteByte('\n')
@@ -125,17 +126,28 @@ func Export(dir string, w io.Writer, o ExportOptions) error {
 	if err != nil {
 		return fmt.Errorf("audit: export: %w", err)
 	}
-	for _, f := range []struct {
+	wb, err := readSmall(filepath.Join(dir, witnessesFile), 64<<10)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit: export: %w", err)
+	}
+	type member struct {
 		name string
 		size int64
 		r    io.Reader
-	}{
-		{verifierFile, int64(len(vb)), strings.NewReader(string(vb))},
-		{publishedFile, int64(len(pb)), strings.NewReader(string(pb))},
-		{checkpointsFile, int64(len(cb)), strings.NewReader(string(cb))},
-		{entriesFile, entriesSize, io.NewSectionReader(tmp, 0, entriesSize)},
-		{hashesFile, tlog.StoredHashCount(size) * tlog.HashSize, hashes},
-	} {
+	}
+	members := []member{{verifierFile, int64(len(vb)), strings.NewReader(string(vb))}}
+	if len(wb) > 0 {
+		members = append(members, member{witnessesFile, int64(len(wb)), strings.NewReader(string(wb))})
+	}
+	if o.NoBodies {
+		members = append(members, member{bodiesOmittedFile, 0, strings.NewReader("")})
+	}
+	members = append(members,
+		member{publishedFile, int64(len(pb)), strings.NewReader(string(pb))},
+		member{checkpointsFile, int64(len(cb)), strings.NewReader(string(cb))},
+		member{entriesFile, entriesSize, io.NewSectionReader(tmp, 0, entriesSize)},
+		member{hashesFile, tlog.StoredHashCount(size) * tlog.HashSize, hashes})
+	for _, f := range members {
 		if err := add(f.name, f.size, f.r); err != nil {
 			return fmt.Errorf("audit: export: %s: %w", f.name, err)
 		}
@@ -186,14 +198,14 @@ func VerifyExport(path string, o VerifyOptions) (Report, error) {
 			break
 		}
 		if err != nil {
-			return Report{}, &VerifyError{-1, fmt.Sprintf("export archive: %v", err)}
+			return Report{}, &VerifyError{Index: -1, Offset: -1, Reason: fmt.Sprintf("export archive: %v", err)}
 		}
 		known := false
 		for _, n := range exportFiles {
 			known = known || h.Name == n
 		}
 		if !known || seen[h.Name] || h.Typeflag != tar.TypeReg {
-			return Report{}, &VerifyError{-1, fmt.Sprintf("export archive: unexpected member %q", h.Name)}
+			return Report{}, &VerifyError{Index: -1, Offset: -1, Reason: fmt.Sprintf("export archive: unexpected member %q", h.Name)}
 		}
 		seen[h.Name] = true
 		out, err := os.OpenFile(filepath.Join(dir, h.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -208,10 +220,10 @@ func VerifyExport(path string, o VerifyOptions) (Report, error) {
 			return Report{}, fmt.Errorf("audit: verify export: %w", err)
 		}
 	}
-	for _, n := range []string{checkpointsFile, entriesFile, hashesFile} {
+	for _, n := range []string{checkpointsFile, entriesFile, hashesFile, publishedFile} {
 		if !seen[n] {
-			return Report{}, &VerifyError{-1, fmt.Sprintf("export archive: %s missing", n)}
+			return Report{}, &VerifyError{Index: -1, File: n, Offset: -1, Reason: fmt.Sprintf("export archive: %s missing", n)}
 		}
 	}
-	return Verify(dir, o)
+	return verify(dir, o, seen[bodiesOmittedFile])
 }

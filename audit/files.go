@@ -20,6 +20,7 @@ const (
 	signerFile      = "signer.key"
 	verifierFile    = "verifier.key"
 	cutFile         = "uncommitted.jsonl" // entries cut by recovery, kept for inspection
+	witnessesFile   = "witnesses"         // verifier keys of the witnesses configured, one a line
 	keyName         = "custodia-audit"
 
 	maxEntrySize      = 1 << 20 // canonical JSON of one entry

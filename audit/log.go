@@ -27,6 +27,18 @@ var (
 	// decision other than "allow" or "deny", a negative count, or an entry
 	// larger than 1 MiB.
 	ErrInvalid = errors.New("audit: invalid entry")
+	// ErrUnavailable reports a log that refuses appends: a write or sync
+	// failed (the writer retries every Options.RetryInterval and recovers
+	// once the files can be written again), or the key of a month the log
+	// holds entries of is missing (which needs an operator).
+	ErrUnavailable = errors.New("audit: log unavailable")
+	// ErrKeyMissing reports, with ErrUnavailable, that the key of a month
+	// the log holds entries of does not open them (deleted or replaced).
+	ErrKeyMissing = errors.New("audit: a month's key is missing")
+	// ErrErased reports an append, or a read, of a month whose content was
+	// erased (EraseMonth): no entry is sealed under a month once its key is
+	// destroyed.
+	ErrErased = errors.New("audit: month erased")
 )
 
 // Decisions recorded in Entry.Decision.
@@ -46,7 +58,7 @@ type Entry struct {
 	RequestID      string    `json:"request_id,omitempty"`    // the request it belongs to
 	Principal      string    `json:"principal"`               // pseudonymous id of the caller
 	Roles          []string  `json:"roles,omitempty"`         // the caller's roles
-	Purpose        string    `json:"purpose,omitempty"`       // the purpose the access claimed
+	Purpose        string    `json:"purpose,omitempty"`       // the purpose in force: the request's, else the credential's or the policy's default
 	Action         string    `json:"action"`                  // e.g. "statements.write"
 	Resources      []string  `json:"resources,omitempty"`     // statement/document ids, or a blinded query description
 	Subjects       []string  `json:"subjects,omitempty"`      // pseudonymous subject ids
@@ -56,6 +68,12 @@ type Entry struct {
 	Count          int       `json:"count"`                   // how many records the access touched
 	BreakGlass     bool      `json:"break_glass,omitempty"`   // access beyond the principal's policy, under a stated justification
 	Justification  string    `json:"justification,omitempty"` // the justification stated for a break-glass access
+	// Purposes are the purposes the written statements were recorded for
+	// (writes only).
+	Purposes []string `json:"purposes,omitempty"`
+	// SubjectCounts is, per subject pseudonym, how many of the records the
+	// access touched are about that person (Count is the total).
+	SubjectCounts map[string]int `json:"subject_counts,omitempty"`
 }
 
 // Sealer seals and opens entry bodies. It is implemented by crypto.Keyring;
@@ -71,9 +89,18 @@ type Sealer interface {
 	Open(ctx context.Context, subject string, recordID, sealed []byte) ([]byte, error)
 }
 
+// Shredder destroys data keys. It is implemented by crypto.Keyring.
+type Shredder interface {
+	// Shred destroys the key of subject: what was sealed under it no
+	// longer opens.
+	Shred(ctx context.Context, subject string) error
+}
+
 // Options configures a Log. Sealer is required.
 type Options struct {
 	Sealer Sealer // seals entry bodies; required
+	// Shredder destroys a month's key for EraseMonth; nil: EraseMonth fails.
+	Shredder Shredder
 	// Erased reports whether an error from Sealer.Open means the body's key
 	// was destroyed (its content expired or was erased) rather than that the
 	// body was altered. nil: every Open failure counts as damage.
@@ -85,6 +112,10 @@ type Options struct {
 	Now       func() time.Time // stamps entries with a zero Time; nil: time.Now
 	Rand      io.Reader        // randomness for the signer key and the salts; nil: crypto/rand
 	NoSync    bool             // skip fsync: Append is then not durable (tests only)
+	// RetryInterval is how often a log that failed to write tries to
+	// recover (cut its files back to the last checkpoint and check them);
+	// 0: every 5 seconds.
+	RetryInterval time.Duration
 }
 
 // Log is an open audit log. Its methods are safe for concurrent use.
@@ -95,11 +126,15 @@ type Log struct {
 	rand      io.Reader
 	noSync    bool
 	sealer    Sealer
+	shredder  Shredder
 	erased    func(error) bool
+	retry     time.Duration
 	signer    note.Signer
 	verifier  note.Verifier
 	vkey      string
+	origin    string // the checkpoints' origin line
 	witnesses []note.Verifier
+	unlock    func() // releases the directory lock
 
 	entries, hashes, checkpoints *os.File
 
@@ -109,21 +144,29 @@ type Log struct {
 	quit      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+	eraseMu   sync.Mutex // one EraseMonth at a time
 
 	cpEnd int64 // end of the checkpoints file; owned by the writer after Open
+	seq   int64 // the number of the next checkpoint; owned by the writer after Open
 
 	mu         sync.RWMutex
 	size       int64
 	offsets    []int64 // offsets[i]: where entry i starts; offsets[size]: the end
 	checkpoint []byte  // the current signed note
-	failed     error   // set for good by the first write failure
+	failed     error   // why appends are refused (wraps ErrUnavailable), or nil
+	fatal      bool    // failed cannot be cleared by retrying the writes
 	closed     bool
+	erasedAt   map[string]int64 // month → index of the line erasing it
+	lastBody   map[string]int64 // month → the last entry sealed under its key
+	probed     map[string]bool  // months whose key was seen to open the log's entries
 }
 
 type request struct {
-	line       []byte    // the entries-file line (see line.go)
-	commitment tlog.Hash // the leaf's record data
-	done       chan result
+	line   []byte // the entries-file line (see line.go)
+	record []byte // the leaf's record data
+	bucket string // the entry's month, or "" for an erasure line
+	erase  string // the month an erasure line erases
+	done   chan result
 }
 
 type result struct {
@@ -137,7 +180,12 @@ type result struct {
 // documentation describes; Open fails rather than accept entries that do
 // not match the signed checkpoint.
 func Open(dir string, o Options) (*Log, error) {
-	l := &Log{dir: dir, log: o.Logger, now: o.Now, rand: o.Rand, noSync: o.NoSync, sealer: o.Sealer, erased: o.Erased}
+	l := &Log{dir: dir, log: o.Logger, now: o.Now, rand: o.Rand, noSync: o.NoSync, sealer: o.Sealer, shredder: o.Shredder,
+		erased: o.Erased, retry: o.RetryInterval,
+		erasedAt: map[string]int64{}, lastBody: map[string]int64{}, probed: map[string]bool{}}
+	if l.retry <= 0 {
+		l.retry = 5 * time.Second
+	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -166,7 +214,11 @@ func Open(dir string, o Options) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: open: %w", err)
 	}
-	var err error
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("audit: open: %w", err)
+	}
+	l.unlock = unlock
 	open := func(name string) *os.File {
 		if err != nil {
 			return nil
@@ -185,8 +237,12 @@ func Open(dir string, o Options) (*Log, error) {
 	if err == nil {
 		err = l.openPublished()
 	}
+	if err == nil {
+		err = l.recordWitnesses(o.Witnesses)
+	}
 	if err != nil {
 		l.closeFiles()
+		l.unlock()
 		return nil, fmt.Errorf("audit: open: %w", err)
 	}
 	l.reqs = make(chan *request)
@@ -207,6 +263,7 @@ func (l *Log) Close() error {
 		l.closed = true
 		l.mu.Unlock()
 		err = l.closeFiles()
+		l.unlock()
 	})
 	return err
 }
@@ -245,11 +302,12 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	if len(body) > maxEntrySize {
 		return -1, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrInvalid, len(body), maxEntrySize)
 	}
-	l.mu.RLock()
-	failed := l.failed
-	l.mu.RUnlock()
-	if failed != nil {
-		return -1, failed
+	if err := l.Err(); err != nil {
+		return -1, err
+	}
+	bucket := e.Time.Format(bucketLayout)
+	if err := l.checkMonth(ctx, bucket); err != nil {
+		return -1, err
 	}
 	plain := make([]byte, saltSize, saltSize+len(body))
 	if _, err := io.ReadFull(l.rand, plain); err != nil {
@@ -257,16 +315,20 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	}
 	plain = append(plain, body...)
 	c := tlog.Hash(sha256.Sum256(plain))
-	bucket := e.Time.Format(bucketLayout)
 	sealed, err := l.sealer.Seal(ctx, sealSubject(bucket), sealRecordID(c), plain)
 	if err != nil {
 		return -1, fmt.Errorf("audit: append: seal: %w", err)
 	}
-	line, err := json.Marshal(storedLine{Commitment: c[:], Bucket: bucket, Sealed: sealed})
+	sl := storedLine{Commitment: c[:], Bucket: bucket, Sealed: sealed}
+	line, err := json.Marshal(sl)
 	if err != nil {
 		return -1, fmt.Errorf("audit: append: %w", err)
 	}
-	r := &request{line: line, commitment: c, done: make(chan result, 1)}
+	return l.send(ctx, &request{line: line, record: appendRecord(nil, sl), bucket: bucket, done: make(chan result, 1)})
+}
+
+// send hands r to the writer and waits for its result.
+func (l *Log) send(ctx context.Context, r *request) (int64, error) {
 	select {
 	case l.reqs <- r:
 	case <-l.quit:
@@ -280,6 +342,51 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	case <-ctx.Done():
 		return -1, ctx.Err()
 	}
+}
+
+// checkMonth refuses to seal under the key of an erased month, and checks,
+// once per month, that the key of a month the log holds entries of still
+// opens them: a key that went missing is not silently replaced by a new
+// one (the Sealer creates keys on first use), the log fails instead.
+func (l *Log) checkMonth(ctx context.Context, bucket string) error {
+	l.mu.RLock()
+	_, erased := l.erasedAt[bucket]
+	last, known := l.lastBody[bucket]
+	probed := l.probed[bucket]
+	l.mu.RUnlock()
+	switch {
+	case erased:
+		return fmt.Errorf("%w: %s", ErrErased, bucket)
+	case probed || !known:
+		return nil
+	}
+	recs, err := l.Entries(ctx, last, last+1)
+	if err != nil {
+		return err
+	}
+	if r := recs[0]; r.Erased || r.Damaged {
+		err := fmt.Errorf("%w: %w: the key of month %s does not open entry %d sealed under it (deleted or replaced): refusing to seal under a new key; run audit verify",
+			ErrUnavailable, ErrKeyMissing, bucket, last)
+		l.log.Error("audit log key check failed", "month", bucket, "index", last)
+		l.mu.Lock()
+		if l.failed == nil {
+			l.failed, l.fatal = err, true
+		}
+		l.mu.Unlock()
+		return err
+	}
+	l.mu.Lock()
+	l.probed[bucket] = true
+	l.mu.Unlock()
+	return nil
+}
+
+// Err reports why the log refuses appends (an error wrapping
+// ErrUnavailable), or nil when it accepts them.
+func (l *Log) Err() error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.failed
 }
 
 func validate(e Entry) error {
@@ -302,7 +409,8 @@ func (l *Log) Size() int64 {
 }
 
 // Checkpoint returns the current signed checkpoint: a signed note whose
-// text is tlog.FormatTree of the tree (origin line, size, base64 hash).
+// text is the origin line, the size, the base64 tree hash and the
+// checkpoint's number (see ParseCheckpoint).
 func (l *Log) Checkpoint() []byte {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -314,11 +422,18 @@ func (l *Log) Checkpoint() []byte {
 func (l *Log) VerifierKey() string { return l.vkey }
 
 // run is the writer: it takes whatever Appends are waiting and commits them
-// as one batch.
+// as one batch. While a write failure makes the log refuse appends, it
+// tries to recover every retry interval.
 func (l *Log) run() {
 	defer close(l.done)
 	batch := make([]*request, 0, maxBatch)
 	for {
+		var retry <-chan time.Time
+		l.mu.RLock()
+		if l.failed != nil && !l.fatal {
+			retry = time.After(l.retry)
+		}
+		l.mu.RUnlock()
 		select {
 		case r := <-l.reqs:
 			batch = append(batch[:0], r)
@@ -333,6 +448,8 @@ func (l *Log) run() {
 			}
 			l.commit(batch)
 			clear(batch)
+		case <-retry:
+			l.recoverWrites()
 		case <-l.quit:
 			return
 		}
@@ -340,21 +457,46 @@ func (l *Log) run() {
 }
 
 func (l *Log) commit(batch []*request) {
+	if err := l.Err(); err != nil {
+		for _, r := range batch {
+			r.done <- result{-1, err}
+		}
+		return
+	}
+	// Entries of a month erased before them (or earlier in the batch) are
+	// refused; a repeated erasure of a month is answered with the first
+	// (EraseMonth runs one at a time, so one batch never holds two).
 	l.mu.RLock()
-	err := l.failed
-	l.mu.RUnlock()
-	var first int64
-	if err == nil {
-		first, err = l.write(batch)
-		if err != nil {
-			err = fmt.Errorf("audit: append: %w", err)
-			l.log.Error("audit log write failed; refusing further appends", "err", err)
-			l.mu.Lock()
-			l.failed = err
-			l.mu.Unlock()
+	erasing := map[string]bool{}
+	keep := batch[:0:0]
+	for _, r := range batch {
+		month := r.bucket + r.erase
+		at, erased := l.erasedAt[month]
+		switch {
+		case erased && r.erase != "":
+			r.done <- result{at, nil}
+		case erased || erasing[month]:
+			r.done <- result{-1, fmt.Errorf("%w: %s", ErrErased, month)}
+		default:
+			keep = append(keep, r)
+			erasing[month] = erasing[month] || r.erase != ""
 		}
 	}
-	for i, r := range batch {
+	l.mu.RUnlock()
+	if len(keep) == 0 {
+		return
+	}
+	first, err := l.write(keep)
+	if err != nil {
+		err = fmt.Errorf("%w: append: %v", ErrUnavailable, err)
+		l.log.Error("audit log write failed; refusing appends until the files can be written again", "err", err)
+		l.mu.Lock()
+		if l.failed == nil {
+			l.failed = err
+		}
+		l.mu.Unlock()
+	}
+	for i, r := range keep {
 		if err != nil {
 			r.done <- result{-1, err}
 		} else {
@@ -393,7 +535,7 @@ func (l *Log) write(batch []*request) (int64, error) {
 	var lines []byte
 	ends := make([]int64, len(batch))
 	for i, r := range batch {
-		hs, err := tlog.StoredHashes(n+int64(i), r.commitment[:], reader)
+		hs, err := tlog.StoredHashes(n+int64(i), r.record, reader)
 		if err != nil {
 			return 0, err
 		}
@@ -423,7 +565,7 @@ func (l *Log) write(batch []*request) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	signed, err := l.sign(tlog.Tree{N: size, Hash: th})
+	signed, err := l.sign(tlog.Tree{N: size, Hash: th}, l.seq)
 	if err != nil {
 		return 0, err
 	}
@@ -435,11 +577,19 @@ func (l *Log) write(batch []*request) (int64, error) {
 		return 0, err
 	}
 	l.cpEnd += int64(len(fb))
+	l.seq++
 
 	l.mu.Lock()
 	l.size = size
 	l.offsets = append(l.offsets, ends...)
 	l.checkpoint = signed
+	for i, r := range batch {
+		if r.erase != "" {
+			l.erasedAt[r.erase] = n + int64(i)
+		} else {
+			l.lastBody[r.bucket] = n + int64(i)
+		}
+	}
 	l.mu.Unlock()
 	return n, nil
 }
@@ -459,6 +609,6 @@ func (l *Log) sync(files ...*os.File) error {
 	return errors.Join(errs...)
 }
 
-func (l *Log) sign(t tlog.Tree) ([]byte, error) {
-	return note.Sign(&note.Note{Text: string(tlog.FormatTree(t))}, l.signer)
+func (l *Log) sign(t tlog.Tree, seq int64) ([]byte, error) {
+	return note.Sign(&note.Note{Text: formatCheckpoint(l.origin, t, seq)}, l.signer)
 }

@@ -3,11 +3,17 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,11 +121,27 @@ func checkpointTree(t testing.TB, l *audit.Log) tlog.Tree {
 	if err != nil {
 		t.Fatalf("note.Open(Checkpoint()) = %v", err)
 	}
-	tree, err := tlog.ParseTree([]byte(n.Text))
-	if err != nil {
-		t.Fatalf("tlog.ParseTree(Checkpoint()) = %v", err)
+	return parseTree(t, n.Text)
+}
+
+// parseTree parses the text of a checkpoint as the package documentation
+// describes it (origin line, size, base64 tree hash, "commit N"), with
+// none of the package's code.
+func parseTree(t testing.TB, text string) tlog.Tree {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "custodia.audit/") || !strings.HasPrefix(lines[3], "commit ") || lines[4] != "" {
+		t.Fatalf("checkpoint text %q: want origin, size, hash, commit number", text)
 	}
-	return tree
+	n, err := strconv.ParseInt(lines[1], 10, 64)
+	if err != nil {
+		t.Fatalf("checkpoint text %q: size: %v", text, err)
+	}
+	h, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(h) != tlog.HashSize {
+		t.Fatalf("checkpoint text %q: hash: %v", text, err)
+	}
+	return tlog.Tree{N: n, Hash: tlog.Hash(h)}
 }
 
 func TestAppendVerify(t *testing.T) {
@@ -146,9 +168,15 @@ func TestAppendVerify(t *testing.T) {
 		if !reflect.DeepEqual(got[i], entry(i)) {
 			t.Errorf("Entries()[%d] = %+v, want %+v", i, got[i], entry(i))
 		}
-		if recs[i].Index != int64(i) || recs[i].LeafHash != tlog.RecordHash(recs[i].Commitment[:]) || len(recs[i].Salt) != 32 {
-			t.Errorf("Entries()[%d] = index %d, leaf %v, salt %d bytes, want index %d, the record hash of the commitment, 32 bytes",
-				i, recs[i].Index, recs[i].LeafHash, len(recs[i].Salt), i)
+		r := recs[i]
+		wantRecord := "entry 2026-03 " + base64.StdEncoding.EncodeToString(r.Commitment[:]) + "\n"
+		if r.Index != int64(i) || string(r.RecordData) != wantRecord || r.LeafHash != tlog.RecordHash(r.RecordData) || len(r.Salt) != 32 ||
+			r.Commitment != sha256.Sum256(append(slices.Clone(r.Salt), r.Body...)) || r.Month != "2026-03" {
+			t.Errorf("Entries()[%d] = index %d, record %q, leaf %v, salt %d bytes, want index %d, record %q, its record hash, 32 bytes, commitment SHA-256(salt || body)",
+				i, r.Index, r.RecordData, r.LeafHash, len(r.Salt), i, wantRecord)
+		}
+		if canon, _ := json.Marshal(entry(i)); !bytes.Equal(r.Body, canon) {
+			t.Errorf("Entries()[%d].Body = %s, want the canonical JSON %s", i, r.Body, canon)
 		}
 	}
 	for _, o := range []audit.VerifyOptions{{}, {Key: l.VerifierKey()}, {Key: l.VerifierKey(), Sealer: s}} {
@@ -156,7 +184,7 @@ func TestAppendVerify(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Verify(%+v) = %v", o, err)
 		}
-		want := audit.Report{Entries: n, TreeHash: tree.Hash.String(), CheckpointSize: n, Checkpoints: n + 1, PublishedSize: -1}
+		want := audit.Report{Entries: n, TreeHash: tree.Hash.String(), CheckpointSize: n, Checkpoints: n + 1, PublishedSize: -1, TrustedSize: -1}
 		if o.Sealer != nil {
 			want.BodiesChecked, want.BodiesOK = true, n
 		}

@@ -68,23 +68,8 @@ func (l *Log) openPublished() error {
 
 // openCheckpoint checks the log's signature on a checkpoint and parses it.
 func (l *Log) openCheckpoint(msg []byte) (tlog.Tree, error) {
-	n, err := note.Open(msg, note.VerifierList(append([]note.Verifier{l.verifier}, l.witnesses...)...))
-	if err != nil {
-		return tlog.Tree{}, err
-	}
-	if !signedBy(n, l.verifier) {
-		return tlog.Tree{}, fmt.Errorf("not signed by %s", l.vkey)
-	}
-	return tlog.ParseTree([]byte(n.Text))
-}
-
-func signedBy(n *note.Note, v note.Verifier) bool {
-	for _, s := range n.Sigs {
-		if s.Name == v.Name() && s.Hash == v.KeyHash() {
-			return true
-		}
-	}
-	return false
+	_, t, _, err := openCheckpointNote(msg, l.verifier, note.VerifierList(append([]note.Verifier{l.verifier}, l.witnesses...)...))
+	return t, err
 }
 
 // Publish publishes the current checkpoint when the log grew since the last
@@ -146,7 +131,8 @@ func (l *Log) appendPublished(msg []byte, size int64) error {
 // text is that of a published checkpoint, carrying signatures by one or
 // more of the configured witnesses (Options.Witnesses) over that text.
 // Other signatures in it are ignored. The published checkpoint is
-// republished with the cosignatures added, and returned. It fails with
+// republished with the cosignatures added, and returned; when it already
+// carries them all, it is returned as it is. It fails with
 // ErrCosignature when no configured witness signed validly, and with
 // ErrNotPublished when the text was never published.
 func (l *Log) Cosign(ctx context.Context, signed []byte) ([]byte, error) {
@@ -170,28 +156,34 @@ func (l *Log) Cosign(ctx context.Context, signed []byte) ([]byte, error) {
 		return nil, fmt.Errorf("audit: cosign: %s: %w", publishedFile, err)
 	}
 	var prev *note.Note
+	var prevMsg []byte
 	for i := len(frames) - 1; i >= 0 && prev == nil; i-- {
 		m, err := note.Open(frames[i].note, note.VerifierList(append([]note.Verifier{l.verifier}, l.witnesses...)...))
 		if err == nil && m.Text == n.Text {
-			prev = m
+			prev, prevMsg = m, frames[i].note
 		}
 	}
 	if prev == nil {
 		return nil, ErrNotPublished
 	}
-	t, err := tlog.ParseTree([]byte(prev.Text))
+	t, _, err := ParseCheckpoint(prev.Text, l.origin)
 	if err != nil {
 		return nil, fmt.Errorf("audit: cosign: %w", err)
 	}
 	merged := &note.Note{Text: prev.Text, Sigs: prev.Sigs}
+	added := false
 	for _, s := range n.Sigs {
 		dup := false
 		for _, p := range merged.Sigs {
 			dup = dup || (p.Name == s.Name && p.Hash == s.Hash)
 		}
 		if !dup {
-			merged.Sigs = append(merged.Sigs, s)
+			merged.Sigs, added = append(merged.Sigs, s), true
 		}
+	}
+	if !added {
+		// Every cosignature is there already: nothing to publish again.
+		return bytes.Clone(prevMsg), nil
 	}
 	msg, err := note.Sign(merged)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,11 +58,7 @@ func treeOf(t testing.TB, vkey string, msg []byte) tlog.Tree {
 	if err != nil {
 		t.Fatalf("note.Open(%q) = %v", msg, err)
 	}
-	tree, err := tlog.ParseTree([]byte(n.Text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tree
+	return parseTree(t, n.Text)
 }
 
 func TestPublish(t *testing.T) {
@@ -216,8 +213,8 @@ func TestProofs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ProveInclusion(%d, %d) = %v", i, tree.N, err)
 			}
-			if leaf != tlog.RecordHash(recs[i].Commitment[:]) {
-				t.Errorf("ProveInclusion(%d, %d) leaf = %v, want the record hash of the commitment", i, tree.N, leaf)
+			if leaf != tlog.RecordHash(recs[i].RecordData) {
+				t.Errorf("ProveInclusion(%d, %d) leaf = %v, want the record hash of the entry's record", i, tree.N, leaf)
 			}
 			if err := tlog.CheckRecord(p, tree.N, tree.Hash, i, leaf); err != nil {
 				t.Errorf("CheckRecord(ProveInclusion(%d, %d)) = %v", i, tree.N, err)
@@ -303,12 +300,14 @@ func TestExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep, err := audit.VerifyExport(file, audit.VerifyOptions{Key: key, Sealer: s, Erased: isShredded})
-		wantOK, wantErased := int64(10), int64(0)
+		wantOK := int64(10)
 		if noBodies {
-			wantOK, wantErased = 0, 10
+			wantOK = 0
 		}
-		if err != nil || rep.Entries != 10 || rep.BodiesOK != wantOK || rep.BodiesErased != wantErased || rep.Published != 2 {
-			t.Errorf("VerifyExport(NoBodies %v) = %+v, %v, want 10 entries, %d bodies checked, %d erased, 2 published", noBodies, rep, err, wantOK, wantErased)
+		if err != nil || rep.Entries != 10 || rep.BodiesOK != wantOK || rep.BodiesErased != 0 || rep.BodiesOmitted != noBodies ||
+			rep.BodiesChecked == noBodies || rep.Published != 2 {
+			t.Errorf("VerifyExport(NoBodies %v) = %+v, %v, want 10 entries, %d bodies checked, none erased, bodies omitted %v, 2 published",
+				noBodies, rep, err, wantOK, noBodies)
 		}
 		if _, err := audit.VerifyExport(file, audit.VerifyOptions{}); err == nil {
 			t.Errorf("VerifyExport without the log's key = nil error, want an error")
@@ -325,6 +324,182 @@ func TestExport(t *testing.T) {
 		var verr *audit.VerifyError
 		if !errors.As(err, &verr) || verr.Index != 0 {
 			t.Errorf("VerifyExport(altered entry 0) = %v, want a *VerifyError naming entry 0", err)
+		}
+	}
+}
+
+// TestVerifyTrusted: a log truncated or rolled back consistently — entries,
+// stored hashes, checkpoints and published checkpoints cut back to an
+// earlier checkpoint, which needs no key — verifies on its own, but not
+// against a checkpoint the auditor kept from before; nor does a log
+// rewritten with the log's own key.
+func TestVerifyTrusted(t *testing.T) {
+	const n = 12
+	dir, s := newLog(t, n)
+	key := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(dir, "verifier.key")))))
+	pub := readFrames(t, dir, "published")
+	saved := pub[len(pub)-1] // the auditor's copy of the latest published checkpoint, size 12
+	early := pub[0]          // size 6
+
+	for _, tc := range []struct {
+		trusted []byte
+		want    int64
+	}{{saved, n}, {early, n / 2}} {
+		rep, err := audit.Verify(dir, audit.VerifyOptions{Key: key, Trusted: tc.trusted})
+		if err != nil || rep.TrustedSize != tc.want {
+			t.Errorf("Verify(trusted size %d) of the untouched log = %+v, %v", tc.want, rep, err)
+		}
+	}
+
+	// Roll back to the published checkpoint of size 6.
+	writeLines(t, dir, readLines(t, dir)[:n/2])
+	if err := os.Truncate(filepath.Join(dir, "hashes"), tlog.StoredHashCount(n/2)*tlog.HashSize); err != nil {
+		t.Fatal(err)
+	}
+	writeFrames(t, dir, "checkpoints", readFrames(t, dir, "checkpoints")[:n/2+1])
+	writeFrames(t, dir, "published", pub[:1])
+	if _, err := audit.Verify(dir, audit.VerifyOptions{Key: key, Sealer: s}); err != nil {
+		t.Fatalf("Verify(rolled-back log) without a trusted checkpoint = %v; the test expects the rollback to be consistent", err)
+	}
+	_, err := audit.Verify(dir, audit.VerifyOptions{Key: key, Trusted: saved})
+	var verr *audit.VerifyError
+	if !errors.As(err, &verr) || verr.Index != n/2 || !strings.Contains(verr.Reason, "truncated or rolled back") {
+		t.Errorf("Verify(rolled-back log, trusted size %d) = %v, want a failure naming entry %d", n, err, n/2)
+	}
+
+	// Another log under the same key: as long, signed, but other entries.
+	other := t.TempDir()
+	for _, f := range []string{"signer.key", "verifier.key"} {
+		if err := os.WriteFile(filepath.Join(other, f), must(os.ReadFile(filepath.Join(dir, f))), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := openLog(t, other, opts(newSealer(), true))
+	for i := range n {
+		if _, err := l.Append(context.Background(), entry(100+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	_, err = audit.Verify(other, audit.VerifyOptions{Key: key, Trusted: saved})
+	if !errors.As(err, &verr) || !strings.Contains(verr.Reason, "not consistent with the trusted checkpoint") {
+		t.Errorf("Verify(rewritten log, trusted) = %v, want an inconsistency", err)
+	}
+	// A trusted checkpoint must be signed by the log's key.
+	forged, _ := resign(t, [][]byte{saved})
+	if _, err := audit.Verify(dir, audit.VerifyOptions{Key: key, Trusted: forged[0]}); !errors.As(err, &verr) || !strings.Contains(verr.Reason, "trusted checkpoint") {
+		t.Errorf("Verify(trusted checkpoint signed by another key) = %v, want a refusal", err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestVerifyCosignatureLines: a cosignature line by a witness the log was
+// configured with is checked even when that witness is not required; one
+// by a key Verify does not know is reported, not silently passed.
+func TestVerifyCosignatureLines(t *testing.T) {
+	ctx := context.Background()
+	dpo, dpoKey := witness(t, "dpo")
+	dir, s := t.TempDir(), newSealer()
+	o := opts(s, true)
+	o.Witnesses = []string{dpoKey}
+	l := openLog(t, dir, o)
+	appendN(t, l, 0, 3)
+	cp, _, err := l.Publish(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := l.Cosign(ctx, cosign(t, cp, dpo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same cosignature again is not published again.
+	again, err := l.Cosign(ctx, cosign(t, cp, dpo))
+	if err != nil || !bytes.Equal(again, first) || len(readFrames(t, dir, "published")) != 2 {
+		t.Errorf("Cosign(the same cosignature again) = %v, %d published frames, want the same checkpoint and no new frame", err, len(readFrames(t, dir, "published")))
+	}
+	key := l.VerifierKey()
+	l.Close()
+
+	rep, err := audit.Verify(dir, audit.VerifyOptions{Key: key})
+	if err != nil || len(rep.Unchecked) != 0 {
+		t.Fatalf("Verify = %+v, %v, want success with every signature checked", rep, err)
+	}
+	// Flip one bit of the DPO's signature, which Verify is not told to require.
+	notes := readFrames(t, dir, "published")
+	lines := strings.Split(string(notes[1]), "\n")
+	for i, line := range lines {
+		if strings.HasPrefix(line, "— dpo ") {
+			b := []byte(line)
+			b[len(b)-5] ^= 1
+			if b[len(b)-5] == '=' || !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", rune(b[len(b)-5])) {
+				b[len(b)-5] = 'A'
+			}
+			lines[i] = string(b)
+		}
+	}
+	notes[1] = []byte(strings.Join(lines, "\n"))
+	writeFrames(t, dir, "published", notes)
+	_, err = audit.Verify(dir, audit.VerifyOptions{Key: key})
+	var verr *audit.VerifyError
+	if !errors.As(err, &verr) || verr.File != "published" || !strings.Contains(verr.Reason, "published checkpoint 1") {
+		t.Errorf("Verify(a witness's cosignature altered) = %v, want a failure naming published checkpoint 1", err)
+	}
+	// Without the witnesses file the line cannot be checked: it is reported.
+	if err := os.Remove(filepath.Join(dir, "witnesses")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = audit.Verify(dir, audit.VerifyOptions{Key: key})
+	if err != nil || len(rep.Unchecked) != 1 || !strings.Contains(rep.Unchecked[0], "signature by dpo+") {
+		t.Errorf("Verify(an unknown key's signature line) = %+v, %v, want it listed as unchecked", rep, err)
+	}
+	// Requiring a witness that never cosigned says so.
+	_, strangerKey := witness(t, "stranger")
+	_, err = audit.Verify(dir, audit.VerifyOptions{Key: key, Witnesses: []string{strangerKey}})
+	if !errors.As(err, &verr) || !strings.Contains(verr.Reason, "witness stranger never cosigned") {
+		t.Errorf("Verify(require a witness that never cosigned) = %v, want a failure saying so", err)
+	}
+}
+
+// TestCheckpointOrigin: checkpoints name this log, not "go.sum database
+// tree", and are numbered.
+func TestCheckpointOrigin(t *testing.T) {
+	l := openLog(t, t.TempDir(), opts(newSealer(), true))
+	appendN(t, l, 0, 2)
+	v, err := note.NewVerifier(l.VerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := note.Open(l.Checkpoint(), note.VerifierList(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("custodia.audit/%08x\n2\n%s\ncommit 2\n", v.KeyHash(), checkpointTree(t, l).Hash)
+	if n.Text != want {
+		t.Errorf("checkpoint text = %q, want %q", n.Text, want)
+	}
+	origin, err := audit.Origin(l.VerifierKey())
+	if err != nil || origin != fmt.Sprintf("custodia.audit/%08x", v.KeyHash()) {
+		t.Errorf("Origin(VerifierKey()) = %q, %v", origin, err)
+	}
+	tree, seq, err := audit.ParseCheckpoint(n.Text, origin)
+	if err != nil || tree != checkpointTree(t, l) || seq != 2 {
+		t.Errorf("ParseCheckpoint(%q) = %v, %d, %v", n.Text, tree, seq, err)
+	}
+	for _, bad := range []string{
+		strings.Replace(want, "\n2\n", "\n02\n", 1),
+		strings.Replace(want, "commit 2", "commit 02", 1),
+		strings.Replace(want, "custodia.audit/", "custodia.audit/0", 1),
+		want + "extra\n",
+		"go.sum database tree\n2\n" + tree.Hash.String() + "\n",
+	} {
+		if _, _, err := audit.ParseCheckpoint(bad, origin); err == nil {
+			t.Errorf("ParseCheckpoint(%q) = nil error, want an error", bad)
 		}
 	}
 }

@@ -1,10 +1,13 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,63 +101,190 @@ func TestQuery(t *testing.T) {
 	}
 }
 
-// TestErasedBodies: destroying the key of a month's bodies leaves every
-// proof and the verification of the tree intact; the content is gone.
-func TestErasedBodies(t *testing.T) {
+// TestEraseMonth: erasing a month records the erasure in the log and
+// destroys the month's key; every proof stays valid, the content is gone,
+// and Verify counts the month's bodies as erased because the log says so.
+func TestEraseMonth(t *testing.T) {
 	ctx := context.Background()
 	dir, s := t.TempDir(), newSealer()
-	l := openLog(t, dir, opts(s, true))
-	appendN(t, l, 0, 3) // March 2026 (t0)
+	o := opts(s, true)
+	o.Shredder = s
+	now := t0.AddDate(0, 1, 0) // April 2026
+	o.Now = func() time.Time { return now }
+	l := openLog(t, dir, o)
+	appendN(t, l, 0, 3) // March (t0)
 	for i := 3; i < 6; i++ {
 		e := entry(i)
-		e.Time = t0.AddDate(0, 1, 0) // April
+		e.Time = now
 		if _, err := l.Append(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cp := l.Checkpoint()
-	tree := treeOf(t, l.VerifierKey(), cp)
 	before, err := l.Entries(ctx, 0, 6)
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	s.Shred("audit:2026-03") // March expires
-
-	after, err := l.Entries(ctx, 0, 6)
+	if _, err := l.EraseMonth(ctx, "2026-04"); !errors.Is(err, audit.ErrInvalid) {
+		t.Errorf("EraseMonth(the current month) = %v, want %v", err, audit.ErrInvalid)
+	}
+	if _, err := l.EraseMonth(ctx, "2026-3"); !errors.Is(err, audit.ErrInvalid) {
+		t.Errorf("EraseMonth(2026-3) = %v, want %v", err, audit.ErrInvalid)
+	}
+	at, err := l.EraseMonth(ctx, "2026-03")
+	if err != nil || at != 6 {
+		t.Fatalf("EraseMonth(2026-03) = %d, %v, want 6", at, err)
+	}
+	if again, err := l.EraseMonth(ctx, "2026-03"); err != nil || again != 6 || l.Size() != 7 {
+		t.Errorf("EraseMonth(2026-03) again = %d, %v (size %d), want 6 and no new line", again, err, l.Size())
+	}
+	if got := l.Erased(); !reflect.DeepEqual(got, map[string]int64{"2026-03": 6}) {
+		t.Errorf("Erased() = %v, want March at 6", got)
+	}
+	// Nothing is sealed under March again.
+	if _, err := l.Append(ctx, entry(9)); !errors.Is(err, audit.ErrErased) {
+		t.Errorf("Append(an entry of March) after the erasure = %v, want %v", err, audit.ErrErased)
+	}
+	tree := checkpointTree(t, l)
+	after, err := l.Entries(ctx, 0, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, r := range after {
+	for i, r := range after[:6] {
 		wantErased := i < 3
 		if r.Erased != wantErased || r.Damaged || r.Commitment != before[i].Commitment || (r.Entry.Action != "") == wantErased {
-			t.Errorf("Entries()[%d] after March expired = erased %v, damaged %v, action %q, want erased %v and the same commitment",
+			t.Errorf("Entries()[%d] after March was erased = erased %v, damaged %v, action %q, want erased %v and the same commitment",
 				i, r.Erased, r.Damaged, r.Entry.Action, wantErased)
 		}
 		p, leaf, err := l.ProveInclusion(ctx, int64(i), tree.N)
 		if err != nil || leaf != before[i].LeafHash || tlog.CheckRecord(p, tree.N, tree.Hash, int64(i), leaf) != nil {
-			t.Errorf("inclusion proof of entry %d after March expired = %v, want it to check", i, err)
+			t.Errorf("inclusion proof of entry %d after March was erased = %v, want it to check", i, err)
 		}
+	}
+	if e := after[6]; !e.Erasure || e.Month != "2026-03" || string(e.RecordData) != "erase 2026-03\n" || e.LeafHash != tlog.RecordHash(e.RecordData) {
+		t.Errorf("Entries()[6] = %+v, want the erasure line of March", e)
 	}
 	recs, _, err := l.Query(ctx, audit.Filter{Principal: "p001"}, 0, 10)
 	if err != nil || len(recs) != 0 {
-		t.Errorf("Query(principal of an expired entry) = %v, %v, want nothing", indexes(recs), err)
+		t.Errorf("Query(principal of an erased entry) = %v, %v, want nothing", indexes(recs), err)
 	}
 	recs, _, err = l.Query(ctx, audit.Filter{}, 0, 10)
-	if err != nil || len(recs) != 6 || !recs[0].Erased {
-		t.Errorf("Query(everything) = %v, %v, want all 6, the first erased", indexes(recs), err)
+	if err != nil || len(recs) != 7 || !recs[0].Erased || !recs[6].Erasure {
+		t.Errorf("Query(everything) = %v, %v, want all 7, the first erased, the last the erasure", indexes(recs), err)
 	}
 	l.Close()
 
 	rep, err := audit.Verify(dir, audit.VerifyOptions{Sealer: s, Erased: isShredded})
-	if err != nil || rep.BodiesOK != 3 || rep.BodiesErased != 3 {
-		t.Errorf("Verify after March expired = %+v, %v, want 3 bodies checked and 3 erased", rep, err)
+	want := []audit.ErasedMonth{{Month: "2026-03", Index: 6, Entries: 3}}
+	if err != nil || rep.BodiesOK != 3 || rep.BodiesErased != 3 || !reflect.DeepEqual(rep.Erased, want) {
+		t.Errorf("Verify after March was erased = %+v, %v, want 3 bodies checked, 3 erased, March listed", rep, err)
 	}
 	// Without Erased, a body that does not open is damage.
 	_, err = audit.Verify(dir, audit.VerifyOptions{Sealer: s})
 	var verr *audit.VerifyError
 	if !errors.As(err, &verr) || verr.Index != 0 {
 		t.Errorf("Verify without Erased = %v, want a *VerifyError naming entry 0", err)
+	}
+	// The log reopens on the erased month; bodies of an erased month may
+	// be dropped from their lines.
+	lines := readLines(t, dir)
+	for i := range 3 {
+		sl := decodeLine(t, lines[i])
+		sl.Sealed = nil
+		lines[i] = encodeLine(t, sl)
+	}
+	writeLines(t, dir, lines)
+	for _, o := range []audit.VerifyOptions{{Sealer: s, Erased: isShredded}, {}} {
+		if rep, err := audit.Verify(dir, o); err != nil || rep.BodiesErased != 3 || len(rep.Erased) != 1 {
+			t.Errorf("Verify(sealer %v) with March's bodies dropped = %+v, %v, want 3 erased", o.Sealer != nil, rep, err)
+		}
+	}
+	o.Now = func() time.Time { return now.AddDate(0, 1, 0) }
+	l = openLog(t, dir, o)
+	if _, err := l.Append(ctx, entry(10)); !errors.Is(err, audit.ErrErased) {
+		t.Errorf("Append(an entry of March) after reopening = %v, want %v", err, audit.ErrErased)
+	}
+	e := entry(11)
+	e.Time = now
+	if _, err := l.Append(ctx, e); err != nil {
+		t.Errorf("Append(an entry of April) after reopening = %v", err)
+	}
+}
+
+// TestContentRemovedWithoutErasure: content is erased only by a recorded
+// erasure. A body removed, a month's key deleted, an entry moved to
+// another month: each is a fault that names the entry, with or without
+// the keys, and a server does not start on it or seal under a new key.
+func TestContentRemovedWithoutErasure(t *testing.T) {
+	const n = 8
+	tests := []struct {
+		name      string
+		tamper    func(t *testing.T, dir string, s *testSealer)
+		index     int64
+		reason    string
+		keyless   bool // Verify without the Sealer finds it too
+		openFails bool
+	}{
+		{"body of entry 3 removed", func(t *testing.T, dir string, s *testSealer) {
+			lines := readLines(t, dir)
+			sl := decodeLine(t, lines[3])
+			sl.Sealed = nil
+			lines[3] = encodeLine(t, sl)
+			writeLines(t, dir, lines)
+		}, 3, "records no erasure of month 2026-03", true, false},
+		{"body and month of entry 3 removed", func(t *testing.T, dir string, s *testSealer) {
+			lines := readLines(t, dir)
+			lines[3] = encodeLine(t, storedLine{Commitment: decodeLine(t, lines[3]).Commitment})
+			writeLines(t, dir, lines)
+		}, 3, "not a commitment or erasure record", true, true},
+		{"month of entry 2 changed", func(t *testing.T, dir string, s *testSealer) {
+			lines := readLines(t, dir)
+			lines[2] = bytes.Replace(lines[2], []byte(`"bucket":"2026-03"`), []byte(`"bucket":"2025-03"`), 1)
+			writeLines(t, dir, lines)
+		}, 2, "does not match its stored record hash", true, false},
+		{"month of the last entry changed", func(t *testing.T, dir string, s *testSealer) {
+			lines := readLines(t, dir)
+			lines[n-1] = bytes.Replace(lines[n-1], []byte(`"bucket":"2026-03"`), []byte(`"bucket":"2026-02"`), 1)
+			writeLines(t, dir, lines)
+		}, n - 1, "does not match its stored record hash", true, true},
+		{"the month's key deleted", func(t *testing.T, dir string, s *testSealer) {
+			s.Shred(context.Background(), "audit:2026-03")
+		}, 0, "records no erasure of month 2026-03", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, s := newLog(t, n)
+			tt.tamper(t, dir, s)
+			for _, o := range []audit.VerifyOptions{{Sealer: s, Erased: isShredded}, {}} {
+				rep, err := audit.Verify(dir, o)
+				if o.Sealer == nil && !tt.keyless {
+					if err != nil {
+						t.Errorf("Verify without a Sealer = %v, want success (bodies not checked)", err)
+					}
+					continue
+				}
+				var verr *audit.VerifyError
+				if !errors.As(err, &verr) || verr.Index != tt.index || !strings.Contains(verr.Reason, tt.reason) {
+					t.Errorf("Verify(sealer %v) = %+v, %v, want entry %d and a reason with %q", o.Sealer != nil, rep, err, tt.index, tt.reason)
+				}
+			}
+			l, err := audit.Open(dir, opts(s, true))
+			if tt.openFails {
+				if err == nil {
+					l.Close()
+					t.Errorf("Open = nil error, want a refusal")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open = %v", err)
+			}
+			defer l.Close()
+			// The first append of the month checks that its key still
+			// opens the month's entries before sealing under it.
+			if _, err := l.Append(context.Background(), entry(n)); tt.name == "the month's key deleted" && !errors.Is(err, audit.ErrUnavailable) {
+				t.Errorf("Append after %s = %v, want %v", tt.name, err, audit.ErrUnavailable)
+			}
+		})
 	}
 }
 

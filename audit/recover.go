@@ -1,12 +1,14 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,6 +51,7 @@ func (l *Log) loadKeys(rnd io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("verifier key: %w", err)
 	}
+	l.origin = origin(l.verifier)
 	// The pair must match, or every checkpoint written would fail to verify.
 	probe, err := note.Sign(&note.Note{Text: "custodia audit key check\n"}, l.signer)
 	if err == nil {
@@ -90,18 +93,36 @@ func (l *Log) recover() error {
 		return l.initEmpty()
 	}
 	last := frames[len(frames)-1]
-	n, err := note.Open(last.note, note.VerifierList(l.verifier))
+	_, tree, seq, err := openCheckpointNote(last.note, l.verifier, note.VerifierList(l.verifier))
 	if err != nil {
-		return fmt.Errorf("current checkpoint (offset %d): not signed by %s: %w", last.off, l.vkey, err)
+		return fmt.Errorf("current checkpoint (%s offset %d): %w; run audit verify", checkpointsFile, last.off, err)
 	}
-	tree, err := tlog.ParseTree([]byte(n.Text))
-	if err != nil {
-		return fmt.Errorf("current checkpoint (offset %d): %w", last.off, err)
+	var prev int64 // the size of the checkpoint before: the last batch is [prev, tree.N)
+	if len(frames) > 1 {
+		fr := frames[len(frames)-2]
+		_, t, _, err := openCheckpointNote(fr.note, l.verifier, note.VerifierList(l.verifier))
+		if err != nil {
+			return fmt.Errorf("checkpoint before the current one (%s offset %d): %w; run audit verify", checkpointsFile, fr.off, err)
+		}
+		prev = t.N
 	}
 
 	offsets := []int64{0}
+	var scratch []byte
 	count, _, err := scanEntries(l.entries, func(i, off int64, line []byte) error {
 		offsets = append(offsets, off+int64(len(line))+1)
+		if i >= tree.N {
+			return nil // uncommitted: moved aside below
+		}
+		sl, err := parseLine(line, &scratch)
+		switch {
+		case err != nil:
+			return fmt.Errorf("entry %d: %w; run audit verify", i, err)
+		case sl.isErasure():
+			l.erasedAt[sl.Erase] = i
+		case sl.hasBody:
+			l.lastBody[sl.Bucket] = i
+		}
 		return nil
 	})
 	if err != nil {
@@ -129,24 +150,48 @@ func (l *Log) recover() error {
 	if th != tree.Hash {
 		return errors.New("stored tree does not match the signed checkpoint; run audit verify")
 	}
-	if tree.N > 0 {
-		line, err := l.readLine(offsets, tree.N-1)
+	if err := l.checkTail(hr, offsets, prev, tree.N); err != nil {
+		return err
+	}
+	l.size, l.offsets, l.checkpoint, l.seq = tree.N, offsets, last.note, seq+1
+	return nil
+}
+
+// checkTail checks the entries of the last batch, [from, to), before the
+// log accepts appends again: each against its stored leaf hash and, with
+// the Sealer, each body against its commitment. A body that is gone counts
+// only for a month the log records as erased: a month key that went
+// missing stops the log here, rather than be replaced by a new key.
+func (l *Log) checkTail(hr tlog.HashReader, offsets []int64, from, to int64) error {
+	ctx := context.Background()
+	for i := from; i < to; i++ {
+		line, err := l.readLine(offsets, i)
 		if err != nil {
 			return err
 		}
-		stored, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(0, tree.N-1)})
+		sl, err := parseLine(line, nil)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w; run audit verify", i, err)
+		}
+		stored, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(0, i)})
 		if err != nil {
 			return fmt.Errorf("%s: %w", hashesFile, err)
 		}
-		_, c, err := parseLine(line)
-		if err != nil {
-			return fmt.Errorf("entry %d: %w; run audit verify", tree.N-1, err)
+		if tlog.RecordHash(appendRecord(nil, sl)) != stored[0] {
+			return fmt.Errorf("entry %d does not match its stored hash; run audit verify", i)
 		}
-		if tlog.RecordHash(c[:]) != stored[0] {
-			return fmt.Errorf("entry %d does not match its stored hash; run audit verify", tree.N-1)
+		if sl.isErasure() {
+			continue
+		}
+		_, _, st, why := openBody(ctx, l.sealer, l.erased, sl)
+		_, erased := l.erasedAt[sl.Bucket]
+		switch {
+		case st == bodyDamaged:
+			return fmt.Errorf("entry %d: %s; run audit verify", i, why)
+		case st == bodyGone && !erased:
+			return fmt.Errorf("entry %d: %s, and the log records no erasure of month %s (key deleted or body removed); run audit verify", i, why, sl.Bucket)
 		}
 	}
-	l.size, l.offsets, l.checkpoint = tree.N, offsets, last.note
 	return nil
 }
 
@@ -166,7 +211,7 @@ func (l *Log) initEmpty() error {
 	if err != nil {
 		return err
 	}
-	signed, err := l.sign(tlog.Tree{N: 0, Hash: th})
+	signed, err := l.sign(tlog.Tree{N: 0, Hash: th}, 0)
 	if err != nil {
 		return err
 	}
@@ -183,7 +228,7 @@ func (l *Log) initEmpty() error {
 		}
 	}
 	l.cpEnd = int64(len(fb))
-	l.size, l.offsets, l.checkpoint = 0, []int64{0}, signed
+	l.size, l.offsets, l.checkpoint, l.seq = 0, []int64{0}, signed, 1
 	return nil
 }
 
@@ -211,11 +256,11 @@ func (l *Log) repairHashes(n int64, offsets []int64) error {
 		if err != nil {
 			return err
 		}
-		_, c, err := parseLine(line)
+		sl, err := parseLine(line, nil)
 		if err != nil {
 			return fmt.Errorf("entry %d: %w; run audit verify", i, err)
 		}
-		hs, err := tlog.StoredHashes(i, c[:], hr)
+		hs, err := tlog.StoredHashes(i, appendRecord(nil, sl), hr)
 		if err != nil {
 			return fmt.Errorf("rebuild stored hashes: %w", err)
 		}
@@ -289,4 +334,122 @@ func (l *Log) quarantine(off, entries int64) error {
 		return fmt.Errorf("%s: %w", cutFile, err)
 	}
 	return l.cut(l.entries, off, "uncommitted entries")
+}
+
+// recoverWrites runs in the writer after a write failure: it opens the
+// files again, cuts them back to the last checkpoint that was committed
+// (whatever the failed batch left beyond it was never acknowledged), syncs
+// them, checks the stored tree and the last entry against that checkpoint,
+// and lets appends through again. It fails, leaving the log refusing,
+// while the files still cannot be opened or written.
+func (l *Log) recoverWrites() {
+	l.mu.RLock()
+	n, end, cp := l.size, l.offsets[l.size], l.checkpoint
+	l.mu.RUnlock()
+	err := func() error {
+		var files [3]*os.File
+		for k, name := range []string{entriesFile, hashesFile, checkpointsFile} {
+			f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_RDWR, 0)
+			if err != nil {
+				for _, f := range files[:k] {
+					f.Close()
+				}
+				return err
+			}
+			files[k] = f
+		}
+		l.mu.Lock()
+		old := [3]*os.File{l.entries, l.hashes, l.checkpoints}
+		l.entries, l.hashes, l.checkpoints = files[0], files[1], files[2]
+		l.mu.Unlock()
+		for _, f := range old {
+			f.Close() // a reader that still holds one fails once
+		}
+		for _, c := range []struct {
+			f    *os.File
+			size int64
+		}{{l.entries, end}, {l.hashes, tlog.StoredHashCount(n) * tlog.HashSize}, {l.checkpoints, l.cpEnd}} {
+			if err := c.f.Truncate(c.size); err != nil {
+				return err
+			}
+		}
+		if err := l.sync(l.entries, l.hashes, l.checkpoints); err != nil {
+			return err
+		}
+		_, tree, _, err := openCheckpointNote(cp, l.verifier, note.VerifierList(l.verifier))
+		if err != nil {
+			return err
+		}
+		hr := fileHashes{l.hashes}
+		th, err := tlog.TreeHash(n, hr)
+		if err != nil {
+			return err
+		}
+		if th != tree.Hash || tree.N != n {
+			return errors.New("stored tree does not match the current checkpoint")
+		}
+		if n > 0 {
+			line, err := l.readLine(l.offsets[:n+1], n-1)
+			if err != nil {
+				return err
+			}
+			sl, err := parseLine(line, nil)
+			if err != nil {
+				return err
+			}
+			stored, err := hr.ReadHashes([]int64{tlog.StoredHashIndex(0, n-1)})
+			if err != nil {
+				return err
+			}
+			if tlog.RecordHash(appendRecord(nil, sl)) != stored[0] {
+				return fmt.Errorf("entry %d does not match its stored hash", n-1)
+			}
+		}
+		return nil
+	}()
+	if err != nil {
+		l.log.Warn("audit log still cannot be written; appends stay refused", "err", err)
+		return
+	}
+	l.mu.Lock()
+	if !l.fatal {
+		l.failed = nil
+	}
+	l.mu.Unlock()
+	l.log.Info("audit log recovered from a write failure; appends accepted again", "size", n)
+}
+
+// recordWitnesses adds the configured witnesses' verifier keys to the
+// witnesses file, which Verify uses to check cosignature lines by
+// witnesses it is not told to require.
+func (l *Log) recordWitnesses(keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	path := filepath.Join(l.dir, witnessesFile)
+	b, err := readSmall(path, 64<<10)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: %w", witnessesFile, err)
+	}
+	have := strings.Fields(string(b))
+	add := false
+	for _, k := range keys {
+		if !slices.Contains(have, k) {
+			have, add = append(have, k), true
+		}
+	}
+	if !add {
+		return nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(have, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if l.noSync {
+		return nil
+	}
+	return syncDir(l.dir)
 }

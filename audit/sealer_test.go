@@ -63,11 +63,12 @@ func (s *testSealer) Open(ctx context.Context, subject string, recordID, sealed 
 	return a.Open(nil, sealed[:a.NonceSize()], sealed[a.NonceSize():], recordID)
 }
 
-// Shred destroys the key of subject.
-func (s *testSealer) Shred(subject string) {
+// Shred destroys the key of subject, as crypto.Keyring.Shred does.
+func (s *testSealer) Shred(ctx context.Context, subject string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.keys, subject)
+	return nil
 }
 
 func isShredded(err error) bool { return errors.Is(err, errShredded) }

@@ -3,9 +3,11 @@ package audit_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,7 +102,7 @@ func rewriteHashes(t testing.TB, dir string) {
 		return out, nil
 	})
 	for i, line := range readLines(t, dir) {
-		hs, err := tlog.StoredHashes(int64(i), decodeLine(t, line).Commitment, r)
+		hs, err := tlog.StoredHashes(int64(i), record(decodeLine(t, line)), r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,9 +119,18 @@ func rewriteHashes(t testing.TB, dir string) {
 
 // storedLine is a line of entries.jsonl as the package documents it.
 type storedLine struct {
-	Commitment []byte `json:"commitment"`
+	Commitment []byte `json:"commitment,omitempty"`
 	Bucket     string `json:"bucket,omitempty"`
 	Sealed     []byte `json:"sealed,omitempty"`
+	Erase      string `json:"erase,omitempty"`
+}
+
+// record returns the record data of a line as the package documents it.
+func record(sl storedLine) []byte {
+	if sl.Erase != "" {
+		return []byte("erase " + sl.Erase + "\n")
+	}
+	return []byte("entry " + sl.Bucket + " " + base64.StdEncoding.EncodeToString(sl.Commitment) + "\n")
 }
 
 func decodeLine(t testing.TB, line []byte) storedLine {
@@ -206,7 +217,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			lines := readLines(t, dir)
 			lines[4] = bytes.Replace(lines[4], []byte(`"commitment"`), []byte(`"commitmenT"`), 1)
 			writeLines(t, dir, lines)
-		}, 4, "not a commitment record", false, true},
+		}, 4, "not a commitment or erasure record", false, true},
 		{"bodies of entries 2 and 3 swapped", func(t *testing.T, dir string) {
 			lines := readLines(t, dir)
 			a, b := decodeLine(t, lines[2]), decodeLine(t, lines[3])
@@ -310,6 +321,59 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			notes[0] = append(append(text, "\n\n"...), sigs...) // the text of size 3, the signature of size 6
 			writeFrames(t, dir, "published", notes)
 		}, -1, "published checkpoint 0", true, true},
+		{"one byte of the body of the last entry", func(t *testing.T, dir string) {
+			lines := readLines(t, dir)
+			lines[n-1] = alterByte(t, lines[n-1], "sealed", 30)
+			writeLines(t, dir, lines)
+		}, n - 1, "does not open", true, false},
+		{"published checkpoints deleted", func(t *testing.T, dir string) {
+			if err := os.Remove(path(dir, "published")); err != nil {
+				t.Fatal(err)
+			}
+		}, -1, "published file is missing", false, true},
+		{"published checkpoints cut inside a frame", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "published"), func(b []byte) []byte { return b[:len(b)-10] })
+		}, -1, "incomplete frame", false, true},
+		{"incomplete frame appended to the published checkpoints", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "published"), func(b []byte) []byte { return append(b, 0, 0, 1, 0, 'c', 'u') })
+		}, -1, "incomplete frame", false, true},
+		{"frame header fragment appended to the checkpoints", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "checkpoints"), func(b []byte) []byte { return append(b, 0, 0) })
+		}, -1, "incomplete frame header", false, true},
+		{"zeros appended to the checkpoints", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "checkpoints"), func(b []byte) []byte { return append(b, make([]byte, 64)...) })
+		}, -1, "frame of length 0", false, true},
+		{"checkpoints cut inside the last frame", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "checkpoints"), func(b []byte) []byte { return b[:len(b)-7] })
+		}, -1, "incomplete frame", false, true},
+		{"bytes appended to the stored hashes", func(t *testing.T, dir string) {
+			editFile(t, path(dir, "hashes"), func(b []byte) []byte { return append(b, 1, 2, 3) })
+		}, -1, "beyond the", false, true},
+		{"a checkpoint dropped from the middle", func(t *testing.T, dir string) {
+			notes := readFrames(t, dir, "checkpoints")
+			writeFrames(t, dir, "checkpoints", append(notes[:5:5], notes[6:]...))
+		}, -1, "checkpoint 5 is numbered 6", false, true},
+		{"the current checkpoint forged with the log's key", func(t *testing.T, dir string) {
+			notes := readFrames(t, dir, "checkpoints")
+			last := notes[len(notes)-1]
+			text, _, _ := bytes.Cut(last, []byte("\n\n"))
+			lines := strings.Split(string(text), "\n")
+			lines[2] = base64.StdEncoding.EncodeToString(make([]byte, 32)) // another root hash
+			skey, err := os.ReadFile(path(dir, "signer.key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			signer, err := note.NewSigner(strings.TrimSpace(string(skey)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged, err := note.Sign(&note.Note{Text: strings.Join(lines, "\n") + "\n"}, signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes[len(notes)-1] = forged
+			writeFrames(t, dir, "checkpoints", notes)
+		}, n - 1, "do not match signed checkpoint 12", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,5 +514,29 @@ func TestOpenRefuses(t *testing.T) {
 				t.Errorf("Open(%s) = nil error, want an error", tt.name)
 			}
 		})
+	}
+}
+
+// TestVerifyRandomBitFlips: a bit flipped anywhere in the entries file —
+// commitment, month, sealed body, or the line's structure — fails Verify
+// with the keys, every time.
+func TestVerifyRandomBitFlips(t *testing.T) {
+	dir, s := newLog(t, 8)
+	file := path(dir, "entries.jsonl")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mathrand.New(mathrand.NewPCG(6, 1500))
+	for range 1500 {
+		b := bytes.Clone(orig)
+		at, bit := r.IntN(len(b)), byte(1)<<r.IntN(8)
+		b[at] ^= bit
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := audit.Verify(dir, audit.VerifyOptions{Sealer: s, Erased: isShredded}); err == nil {
+			t.Errorf("Verify with bit %#x of byte %d (%q) flipped = %+v, nil error", bit, at, orig[max(at-12, 0):min(at+12, len(orig))], rep)
+		}
 	}
 }

@@ -22,7 +22,8 @@ type AuditLog interface {
 	// per call.
 	Query(ctx context.Context, f AuditFilter, cursor string, limit int) ([]AuditRecord, string, error)
 	// Checkpoint returns the latest published checkpoint: a signed note
-	// (tlog tree text) with the log's signature and any cosignatures.
+	// (origin, tree size, root hash, checkpoint number) with the log's
+	// signature and any cosignatures.
 	Checkpoint(ctx context.Context) ([]byte, error)
 	// Publish publishes the current checkpoint when the log grew since the
 	// last publication, and returns the latest published checkpoint.
@@ -50,15 +51,20 @@ type AuditFilter struct {
 	Purpose   string
 }
 
-// AuditRecord is one entry of the log as an auditor sees it.
+// AuditRecord is one line of the log as an auditor sees it: an entry, or
+// the record that a month's content was erased (Erasure).
 type AuditRecord struct {
 	Index      int64
-	Entry      AuditEntry // zero when the body is gone
-	Commitment string     // base64 SHA-256(salt || canonical entry JSON): the leaf's record data
+	Entry      AuditEntry // zero when the body is gone, and for an erasure
+	Month      string     // the month whose key seals the body; for an erasure, the month erased
+	Erasure    bool       // the line records the erasure of Month, not an entry
+	Commitment string     // base64 SHA-256(salt || body); "" for an erasure
 	Salt       string     // base64, when the body is present
-	LeafHash   string     // base64 RFC 6962 leaf hash, SHA-256(0x00 || commitment)
-	Erased     bool       // the body expired or was erased; the commitment stays
-	Damaged    bool       // the body does not match its commitment: run audit verify
+	Body       string     // base64 of the entry's canonical JSON exactly as committed, when the body is present
+	RecordData string     // base64 of the leaf's record data: "entry <month> <commitment>\n" or "erase <month>\n"
+	LeafHash   string     // base64 RFC 6962 leaf hash, SHA-256(0x00 || record data)
+	Erased     bool       // the body is gone because its month was erased; the commitment stays
+	Damaged    bool       // the body is gone without a recorded erasure, or does not match its commitment: run audit verify
 }
 
 // InclusionProof is an RFC 6962 inclusion proof (audit path), hashes in
@@ -100,9 +106,10 @@ type AccessLogEntry struct {
 	Principal     string    `json:"principal"` // pseudonym of who accessed
 	Roles         []string  `json:"roles,omitempty"`
 	Action        string    `json:"action"`
-	Purpose       string    `json:"purpose,omitempty"`
+	Purpose       string    `json:"purpose,omitempty"`  // the purpose in force
+	Purposes      []string  `json:"purposes,omitempty"` // for a write: the purposes the statements were recorded for
 	Decision      string    `json:"decision"`
-	Count         int       `json:"count"` // records the access touched in all
+	Count         int       `json:"count"` // how many of the records the access touched are about the caller
 	BreakGlass    bool      `json:"break_glass,omitempty"`
 	Justification string    `json:"justification,omitempty"`
 }
@@ -159,7 +166,7 @@ func (g *Gate) AccessLog(ctx context.Context, p Principal, cursor string, limit 
 	for _, r := range recs {
 		x := r.Entry
 		out = append(out, AccessLogEntry{Index: r.Index, Time: x.Time, Principal: x.Principal, Roles: x.Roles, Action: x.Action,
-			Purpose: x.Purpose, Decision: x.Decision, Count: x.Count, BreakGlass: x.BreakGlass, Justification: x.Justification})
+			Purpose: x.Purpose, Purposes: x.Purposes, Decision: x.Decision, Count: countFor(x, mine), BreakGlass: x.BreakGlass, Justification: x.Justification})
 	}
 	e.Count = len(out)
 	if err := g.record(ctx, e); err != nil {
@@ -271,6 +278,19 @@ func (g *Gate) decideAudit(ctx context.Context, op string, p Principal, action s
 	}
 	e.Decision = "allow"
 	return e, nil
+}
+
+// countFor is how many of the records e touched are about the person
+// known by the pseudonyms mine (entries without per-subject counts: all).
+func countFor(e AuditEntry, mine []string) int {
+	if e.SubjectCounts == nil {
+		return e.Count
+	}
+	n := 0
+	for _, ps := range mine {
+		n += e.SubjectCounts[ps]
+	}
+	return n
 }
 
 func clampLimit(n int) int {

@@ -35,8 +35,9 @@ func TestAccessLog(t *testing.T) {
 		actions []string // in order
 		counts  []int
 	}{
-		{"alice", f.alice, []string{"statements.write", "statements.read"}, []int{3, 1}},
-		{"bob", bob, []string{"statements.write"}, []int{3}},
+		// The write stored 3 statements, one about each: the count is hers.
+		{"alice", f.alice, []string{"statements.write", "statements.read"}, []int{1, 1}},
+		{"bob", bob, []string{"statements.write"}, []int{1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, next, err := f.gate.AccessLog(ctx, tt.p, "", 0)
@@ -143,5 +144,135 @@ func TestAuditWithoutLog(t *testing.T) {
 	g := governance.NewGate(governance.GateConfig{Engine: nil, Auditor: f.audit, Pseudonymizer: governancetest.Pseudonymizer{}})
 	if _, err := g.AuditCheckpoint(context.Background(), f.admin); xapi.ErrorKind(err) != xapi.NotFound {
 		t.Errorf("AuditCheckpoint without an AuditLog = %v, want NotFound", err)
+	}
+}
+
+// aboutStatement parses a statement with the given actor and object (JSON).
+func aboutStatement(t *testing.T, actor, object string) *xapi.Statement {
+	t.Helper()
+	s, err := xapi.ParseStatement([]byte(`{"actor":`+actor+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/mentored"},"object":`+object+`}`), xapi.V200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestAccessLogObjectAndGroups: a statement is about everyone the read
+// policy counts it as about — its actor, an Agent or Group object, and
+// the members of a Group — so each of them sees the writes, reads,
+// queries and attachment reads of it in their access log, with their own
+// count; nobody else's read is credited to them.
+func TestAccessLogObjectAndGroups(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	person := func(name string) governance.Principal {
+		return f.newPrincipal(t, governance.CredentialRequest{Name: name, Roles: []string{"learner"}, Scopes: []string{"statements/read/mine"},
+			Agent: &xapi.Agent{Mbox: "mailto:" + name + "@example.com"}})
+	}
+	bob, carol, dave := person("bob"), person("carol"), person("dave")
+	stmts := []*xapi.Statement{
+		// alice mentored bob: about alice (actor) and bob (object).
+		aboutStatement(t, `{"mbox":"mailto:alice@example.com"}`, `{"objectType":"Agent","mbox":"mailto:bob@example.com"}`),
+		// alice mentored a group with carol in it.
+		aboutStatement(t, `{"mbox":"mailto:alice@example.com"}`, `{"objectType":"Group","member":[{"mbox":"mailto:carol@example.com"}]}`),
+		// a group with bob and carol completed a course.
+		aboutStatement(t, `{"objectType":"Group","member":[{"mbox":"mailto:bob@example.com"},{"mbox":"mailto:carol@example.com"}]}`, `{"id":"http://example.com/course/1"}`),
+	}
+	ids, err := f.gate.PutStatements(ctx, f.client, stmts, xapi.V200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gate.GetStatement(ctx, f.client, ids[0], false); err != nil { // about alice and bob
+		t.Fatal(err)
+	}
+	page, _, err := f.gate.QueryStatements(ctx, f.client, xapi.Query{}, "") // all three
+	if err != nil || len(page) != 3 {
+		t.Fatalf("QueryStatements = %d statements, %v", len(page), err)
+	}
+	type seen struct {
+		action string
+		count  int
+	}
+	for _, tt := range []struct {
+		name string
+		p    governance.Principal
+		want []seen
+	}{
+		{"alice", f.alice, []seen{{"statements.write", 2}, {"statements.read", 1}, {"statements.query", 2}}},
+		{"bob", bob, []seen{{"statements.write", 2}, {"statements.read", 1}, {"statements.query", 2}}},
+		{"carol", carol, []seen{{"statements.write", 2}, {"statements.query", 2}}},
+		{"dave", dave, nil},
+	} {
+		got, _, err := f.gate.AccessLog(ctx, tt.p, "", 0)
+		if err != nil {
+			t.Fatalf("AccessLog(%s) = %v", tt.name, err)
+		}
+		var have []seen
+		for _, e := range got {
+			have = append(have, seen{e.Action, e.Count})
+		}
+		if !slices.Equal(have, tt.want) {
+			t.Errorf("AccessLog(%s) = %v, want %v", tt.name, have, tt.want)
+		}
+	}
+	// The entries name every subject and count per subject.
+	bobPs := governancetest.Pseudonymizer{}.Pseudonym("subject:mbox:mailto:bob@example.com")
+	for _, e := range f.audit.Entries() {
+		if e.Action == "statements.query" && (len(e.Subjects) != 3 || e.SubjectCounts[bobPs] != 2 || e.Count != 3) {
+			t.Errorf("query entry = subjects %v, counts %v, count %d, want alice, bob and carol, bob in 2 of 3", e.Subjects, e.SubjectCounts, e.Count)
+		}
+	}
+}
+
+// TestAuditEntryPurpose: every entry names the purpose in force — the
+// request's, else the credential's default, else the policy's default
+// purpose — and a write also the purposes its statements were recorded
+// for.
+func TestAuditEntryPurpose(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const def = "learning-records" // settings.default_purpose of the default policy data
+	withDefault := f.newPrincipal(t, governance.CredentialRequest{Name: "hr-tool", Roles: []string{"hr"}, Purpose: def})
+	named := f.client
+	named.Purpose = def
+	for _, tt := range []struct {
+		name string
+		p    governance.Principal
+	}{{"no purpose named", f.client}, {"the credential's default", withDefault}, {"the request's", named}} {
+		n := len(f.audit.Entries())
+		if _, _, err := f.gate.QueryStatements(ctx, tt.p, xapi.Query{}, ""); err != nil {
+			t.Fatalf("%s: QueryStatements = %v", tt.name, err)
+		}
+		if e := f.audit.Entries()[n]; e.Purpose != def {
+			t.Errorf("%s: entry purpose = %q, want %q", tt.name, e.Purpose, def)
+		}
+	}
+	n := len(f.audit.Entries())
+	if _, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{statement(t, "mailto:bob@example.com")}, xapi.V200, nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.audit.Entries()[n]; e.Purpose != def || !slices.Equal(e.Purposes, []string{def}) {
+		t.Errorf("write entry = purpose %q, purposes %v, want %q and the recorded purpose", e.Purpose, e.Purposes, def)
+	}
+}
+
+// TestAuditUnavailable: while the audit log refuses appends, accesses are
+// refused as Unavailable (503), and Health says why.
+func TestAuditUnavailable(t *testing.T) {
+	f := newFixture(t)
+	if err := f.gate.Health(); err != nil {
+		t.Errorf("Health() = %v, want nil", err)
+	}
+	f.audit.SetUnavailable(true)
+	if err := f.gate.Health(); err == nil {
+		t.Errorf("Health() with the log failed = nil, want the reason")
+	}
+	_, err := f.gate.PutStatements(context.Background(), f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200, nil)
+	if xapi.ErrorKind(err) != xapi.Unavailable {
+		t.Errorf("PutStatements with the log failed = %v, want Unavailable", err)
+	}
+	f.audit.SetUnavailable(false)
+	if _, err := f.gate.PutStatements(context.Background(), f.client, []*xapi.Statement{statement(t, f.aliceID)}, xapi.V200, nil); err != nil {
+		t.Errorf("PutStatements after recovery = %v", err)
 	}
 }

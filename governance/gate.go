@@ -86,7 +86,7 @@ type AuditEntry struct {
 	RequestID      string
 	Principal      string // pseudonym of the principal id
 	Roles          []string
-	Purpose        string
+	Purpose        string // the purpose in force: the request's, else the credential's, else the policy's default
 	Action         string
 	Resources      []string // statement ids, credential keys, or a query description without values
 	Subjects       []string // pseudonyms of the persons touched
@@ -96,6 +96,12 @@ type AuditEntry struct {
 	Count          int
 	BreakGlass     bool   // an access beyond the principal's policy, under a stated justification
 	Justification  string // the justification stated for a break-glass access
+	// Purposes are the purposes the written statements were recorded for
+	// (statement writes).
+	Purposes []string
+	// SubjectCounts is, per subject pseudonym, how many of the Count
+	// records are about that person.
+	SubjectCounts map[string]int
 }
 
 // Auditor appends entries to the tamper-evident log. Record returns only
@@ -171,7 +177,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	auth := g.authority(p)
 	ids := make([]string, len(stmts))
 	obls := make([]Obligations, len(stmts))
-	subjects := map[string]bool{}
+	about := aboutCounts{}
 	var refusals, allowReasons []string
 	revision := ""
 	var glass Decision // a decision allowed only under break-glass, if any
@@ -181,9 +187,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		s.Prepare(xapi.Prepare{Authority: auth, Version: v})
 		ids[i] = s.ID()
 		f := s.Facts()
-		for _, sub := range f.Subjects {
-			subjects[sub] = true
-		}
+		about.add(f)
 		in, err := g.writeInput(ctx, p, s, f, rc)
 		if err != nil {
 			return nil, g.refuse(ctx, op, p, "statements.write", ids[:i+1], err)
@@ -212,7 +216,7 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 		obls[i] = d.Obligations
 	}
 	e := g.entry(ctx, p, "statements.write", ids, revision)
-	e.Subjects = g.pseudonyms(keys(subjects))
+	e.Subjects, e.SubjectCounts = g.subjectCounts(about)
 	e.noteBreakGlass(glass)
 	if len(refusals) > 0 {
 		e.Decision, e.Reasons = "deny", refusals
@@ -223,6 +227,13 @@ func (g *Gate) PutStatements(ctx context.Context, p Principal, stmts []*xapi.Sta
 	}
 	out, summary := applyWriteObligations(stmts, obls)
 	e.Decision, e.Reasons, e.Count = "allow", append(append([]string(nil), allowReasons...), summary...), len(stmts)
+	purposes := map[string]bool{}
+	for _, o := range obls {
+		if o.Purpose != "" {
+			purposes[o.Purpose] = true
+		}
+	}
+	e.Purposes = keys(purposes)
 	if err := g.record(ctx, e); err != nil {
 		return nil, err
 	}
@@ -249,7 +260,7 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 	const action = "statements.attachments"
 	out := map[string][]byte{}
 	var ids []string
-	subjects := map[string]bool{}
+	about := aboutCounts{}
 	revision := g.cfg.Engine.Revision()
 	var glass Decision
 	rc := g.newRequestState()
@@ -290,16 +301,14 @@ func (g *Gate) Attachments(ctx context.Context, p Principal, stmts []*xapi.State
 		}
 		if found {
 			ids = append(ids, s.ID())
-			for _, sub := range f.Subjects {
-				subjects[sub] = true
-			}
+			about.add(f)
 		}
 	}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	e := g.entry(ctx, p, action, ids, revision)
-	e.Subjects = g.pseudonyms(keys(subjects))
+	e.Subjects, e.SubjectCounts = g.subjectCounts(about)
 	e.noteBreakGlass(glass)
 	e.Decision, e.Count = "allow", len(out)
 	if err := g.record(ctx, e); err != nil {
@@ -349,7 +358,9 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 	if err != nil {
 		return nil, g.refuse(ctx, op, p, action, []string{id}, err)
 	}
-	e.Subjects = g.pseudonyms(f.Subjects)
+	about := aboutCounts{}
+	about.add(f)
+	e.Subjects, e.SubjectCounts = g.subjectCounts(about)
 	e.Reasons = d.Reasons
 	e.noteBreakGlass(d)
 	if !d.Allow {
@@ -451,14 +462,12 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	}
 	e := g.entry(ctx, p, action, desc, coarse.Revision)
 	e.noteBreakGlass(glass)
-	subjects := map[string]bool{}
+	about := aboutCounts{}
 	for _, s := range stmts {
 		e.Resources = append(e.Resources, s.ID())
-		for _, sub := range s.Facts().Subjects {
-			subjects[sub] = true
-		}
+		about.add(s.Facts())
 	}
-	e.Subjects = g.pseudonyms(keys(subjects))
+	e.Subjects, e.SubjectCounts = g.subjectCounts(about)
 	e.Decision, e.Reasons, e.Count = "allow", coarse.Reasons, len(stmts)
 	if withheld > 0 {
 		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", withheld))
@@ -512,20 +521,82 @@ func (g *Gate) entry(ctx context.Context, p Principal, action string, resources 
 		RequestID:      RequestID(ctx),
 		Principal:      g.principalPseudonym(p),
 		Roles:          p.Roles,
-		Purpose:        p.Purpose,
+		Purpose:        g.purposeInForce(p),
 		Action:         action,
 		Resources:      resources,
 		PolicyRevision: revision,
 	}
 }
 
-// record appends e to the audit log; failing that, the access is refused.
+// purposeInForce is the purpose a request of p is made for: the one it
+// names (X-Custodia-Purpose), else the credential's default, else the
+// policy's default purpose (settings.default_purpose), as the policies
+// decide it.
+func (g *Gate) purposeInForce(p Principal) string {
+	if p.Purpose != "" {
+		return p.Purpose
+	}
+	return g.cfg.Engine.PolicyData().Settings.DefaultPurpose
+}
+
+// record appends e to the audit log; failing that, the access is refused:
+// with Unavailable (503) while the log refuses appends, else Internal.
 func (g *Gate) record(ctx context.Context, e AuditEntry) error {
 	if err := g.cfg.Auditor.Record(ctx, e); err != nil {
 		g.cfg.Logger.ErrorContext(ctx, "audit append failed; access refused", "action", e.Action, "request_id", e.RequestID, "err", err)
+		if xapi.ErrorKind(err) == xapi.Unavailable {
+			return &xapi.Error{Kind: xapi.Unavailable, Op: "governance.audit", Msg: "the audit log is unavailable, so the access was refused; try again later", Err: err}
+		}
 		return &xapi.Error{Kind: xapi.Internal, Op: "governance.audit", Msg: "the access could not be recorded, so it was refused", Err: err}
 	}
 	return nil
+}
+
+// AuditHealth is implemented by an Auditor that can tell whether it
+// accepts entries.
+type AuditHealth interface {
+	// Health returns nil while entries can be recorded, else a reason
+	// that is safe to show to anyone (no paths, no content).
+	Health() error
+}
+
+// Health reports nil while accesses can be recorded (and so allowed), or
+// why not.
+func (g *Gate) Health() error {
+	if h, ok := g.cfg.Auditor.(AuditHealth); ok {
+		return h.Health()
+	}
+	return nil
+}
+
+// aboutCounts counts, per person (IFI), the records an access touched
+// that are about them: everyone a statement is about under the read
+// policy (xapi Facts.Agents: the actor and an Agent or Group object, with
+// group members).
+type aboutCounts map[string]int
+
+func (c aboutCounts) add(f xapi.Facts) {
+	for _, a := range f.Agents {
+		c[a]++
+	}
+}
+
+// subjectCounts returns the sorted pseudonyms of the persons in c and
+// each one's count.
+func (g *Gate) subjectCounts(c aboutCounts) ([]string, map[string]int) {
+	if len(c) == 0 {
+		return nil, nil
+	}
+	counts := make(map[string]int, len(c))
+	for id, n := range c {
+		counts[g.cfg.Pseudonymizer.Pseudonym("subject:"+id)] += n
+	}
+	subjects := make([]string, 0, len(counts))
+	for ps := range counts {
+		subjects = append(subjects, ps)
+	}
+	sort.Strings(subjects)
+	return subjects, counts
 }
 
 // refuse records a failed decision as a denial and returns a fail-closed

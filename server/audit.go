@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -20,26 +21,32 @@ import (
 
 // auditEntry is an audit entry on the wire (JSON; CSV has the same columns).
 type auditEntry struct {
-	Index          int64     `json:"index"`
-	Time           time.Time `json:"time,omitzero"`
-	RequestID      string    `json:"request_id,omitempty"`
-	Principal      string    `json:"principal,omitempty"`
-	Roles          []string  `json:"roles,omitempty"`
-	Purpose        string    `json:"purpose,omitempty"`
-	Action         string    `json:"action,omitempty"`
-	Resources      []string  `json:"resources,omitempty"`
-	Subjects       []string  `json:"subjects,omitempty"`
-	Decision       string    `json:"decision,omitempty"`
-	Reasons        []string  `json:"reasons,omitempty"`
-	PolicyRevision string    `json:"policy_revision,omitempty"`
-	Count          int       `json:"count"`
-	BreakGlass     bool      `json:"break_glass,omitempty"`
-	Justification  string    `json:"justification,omitempty"`
-	Commitment     string    `json:"commitment"`
-	Salt           string    `json:"salt,omitempty"`
-	LeafHash       string    `json:"leaf_hash"`
-	Erased         bool      `json:"erased,omitempty"`
-	Damaged        bool      `json:"damaged,omitempty"`
+	Index          int64          `json:"index"`
+	Time           time.Time      `json:"time,omitzero"`
+	RequestID      string         `json:"request_id,omitempty"`
+	Principal      string         `json:"principal,omitempty"`
+	Roles          []string       `json:"roles,omitempty"`
+	Purpose        string         `json:"purpose,omitempty"`
+	Action         string         `json:"action,omitempty"`
+	Resources      []string       `json:"resources,omitempty"`
+	Subjects       []string       `json:"subjects,omitempty"`
+	Decision       string         `json:"decision,omitempty"`
+	Reasons        []string       `json:"reasons,omitempty"`
+	PolicyRevision string         `json:"policy_revision,omitempty"`
+	Count          int            `json:"count"`
+	BreakGlass     bool           `json:"break_glass,omitempty"`
+	Justification  string         `json:"justification,omitempty"`
+	Purposes       []string       `json:"purposes,omitempty"`
+	SubjectCounts  map[string]int `json:"subject_counts,omitempty"`
+	Month          string         `json:"month"`
+	Erasure        bool           `json:"erasure,omitempty"`
+	Commitment     string         `json:"commitment,omitempty"`
+	Salt           string         `json:"salt,omitempty"`
+	Body           string         `json:"body,omitempty"`
+	RecordData     string         `json:"record_data"`
+	LeafHash       string         `json:"leaf_hash"`
+	Erased         bool           `json:"erased,omitempty"`
+	Damaged        bool           `json:"damaged,omitempty"`
 }
 
 func wireEntry(r governance.AuditRecord) auditEntry {
@@ -47,25 +54,43 @@ func wireEntry(r governance.AuditRecord) auditEntry {
 	return auditEntry{Index: r.Index, Time: e.Time, RequestID: e.RequestID, Principal: e.Principal, Roles: e.Roles, Purpose: e.Purpose,
 		Action: e.Action, Resources: e.Resources, Subjects: e.Subjects, Decision: e.Decision, Reasons: e.Reasons,
 		PolicyRevision: e.PolicyRevision, Count: e.Count, BreakGlass: e.BreakGlass, Justification: e.Justification,
-		Commitment: r.Commitment, Salt: r.Salt, LeafHash: r.LeafHash, Erased: r.Erased, Damaged: r.Damaged}
+		Purposes: e.Purposes, SubjectCounts: e.SubjectCounts, Month: r.Month, Erasure: r.Erasure,
+		Commitment: r.Commitment, Salt: r.Salt, Body: r.Body, RecordData: r.RecordData, LeafHash: r.LeafHash, Erased: r.Erased, Damaged: r.Damaged}
 }
 
 var csvHeader = []string{"index", "time", "request_id", "principal", "roles", "purpose", "action", "resources", "subjects",
-	"decision", "reasons", "policy_revision", "count", "break_glass", "justification", "commitment", "salt", "leaf_hash", "erased", "damaged"}
+	"decision", "reasons", "policy_revision", "count", "break_glass", "justification", "commitment", "salt", "leaf_hash", "erased", "damaged",
+	"purposes", "subject_counts", "month", "erasure", "body", "record_data"}
+
+// csvList encodes a list (or map) column as JSON ("" when empty), so that
+// no separator inside a value can be confused with one between values.
+func csvList[T any](v []T) string {
+	if len(v) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
 
 func (e auditEntry) csvRow() []string {
 	t := ""
 	if !e.Time.IsZero() {
 		t = e.Time.UTC().Format(time.RFC3339Nano)
 	}
-	row := []string{strconv.FormatInt(e.Index, 10), t, e.RequestID, e.Principal, strings.Join(e.Roles, ";"), e.Purpose, e.Action,
-		strings.Join(e.Resources, ";"), strings.Join(e.Subjects, ";"), e.Decision, strings.Join(e.Reasons, ";"), e.PolicyRevision,
+	counts := ""
+	if len(e.SubjectCounts) > 0 {
+		b, _ := json.Marshal(e.SubjectCounts)
+		counts = string(b)
+	}
+	row := []string{strconv.FormatInt(e.Index, 10), t, e.RequestID, e.Principal, csvList(e.Roles), e.Purpose, e.Action,
+		csvList(e.Resources), csvList(e.Subjects), e.Decision, csvList(e.Reasons), e.PolicyRevision,
 		strconv.Itoa(e.Count), strconv.FormatBool(e.BreakGlass), e.Justification, e.Commitment, e.Salt, e.LeafHash,
-		strconv.FormatBool(e.Erased), strconv.FormatBool(e.Damaged)}
+		strconv.FormatBool(e.Erased), strconv.FormatBool(e.Damaged),
+		csvList(e.Purposes), counts, e.Month, strconv.FormatBool(e.Erasure), e.Body, e.RecordData}
 	// A spreadsheet would run a text cell starting with one of these as a
 	// formula (CSV injection); a leading quote keeps it text. The hash
-	// columns stay exact base64.
-	for _, i := range []int{5, 7, 10, 14} { // purpose, resources, reasons, justification
+	// columns stay exact base64; list columns start with '['.
+	for _, i := range []int{5, 14} { // purpose, justification
 		if v := row[i]; v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 			row[i] = "'" + v
 		}
@@ -91,6 +116,8 @@ func queryParams(q url.Values, op string, allowed ...string) (func(string) strin
 	return q.Get, nil
 }
 
+// parseInt parses a non-negative decimal parameter, written without
+// leading zeros, or returns def when it is absent (def < 0: required).
 func parseInt(get func(string) string, name, op string, def int64) (int64, error) {
 	v := get(name)
 	if v == "" {
@@ -100,10 +127,24 @@ func parseInt(get func(string) string, name, op string, def int64) (int64, error
 		return def, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, xapi.Errorf(xapi.Invalid, op, "%s must be a non-negative integer", name)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != v {
+		return 0, xapi.Errorf(xapi.Invalid, op, "%s must be a non-negative integer in decimal, without leading zeros", name)
 	}
 	return n, nil
+}
+
+// parseLimit parses the limit parameter: 1 to MaxAuditLimit, or 0 when
+// absent (the default).
+func parseLimit(get func(string) string, op string) (int, error) {
+	bad := xapi.Errorf(xapi.Invalid, op, "limit must be an integer from 1 to %d", governance.MaxAuditLimit)
+	if get("limit") == "" {
+		return 0, nil
+	}
+	n, err := parseInt(get, "limit", op, 0)
+	if err != nil || n < 1 || n > governance.MaxAuditLimit {
+		return 0, bad
+	}
+	return int(n), nil
 }
 
 func parseTimeParam(get func(string) string, name, op string) (time.Time, error) {
@@ -146,6 +187,9 @@ func (s *Server) handleAuditEntries(w http.ResponseWriter, r *http.Request, p go
 	if q.From, err = parseTimeParam(get, "from", op); err == nil {
 		q.To, err = parseTimeParam(get, "to", op)
 	}
+	if err == nil && !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
+		err = xapi.Errorf(xapi.Invalid, op, "from must not be after to: the range is [from, to)")
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -168,12 +212,12 @@ func (s *Server) handleAuditEntries(w http.ResponseWriter, r *http.Request, p go
 		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "format must be json or csv"))
 		return
 	}
-	limit, err := parseInt(get, "limit", op, 0)
-	if err != nil || limit > governance.MaxAuditLimit {
-		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "limit must be an integer from 1 to %d", governance.MaxAuditLimit))
+	limit, err := parseLimit(get, op)
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
-	recs, next, err := s.gate.AuditEntries(r.Context(), p, q, get("cursor"), int(limit))
+	recs, next, err := s.gate.AuditEntries(r.Context(), p, q, get("cursor"), limit)
 	if err != nil {
 		s.logInternal(r, err)
 		writeError(w, r, err)
@@ -211,12 +255,12 @@ func (s *Server) handleMeAccessLog(w http.ResponseWriter, r *http.Request, p gov
 		writeError(w, r, err)
 		return
 	}
-	limit, err := parseInt(get, "limit", op, 0)
-	if err != nil || limit > governance.MaxAuditLimit {
-		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "limit must be an integer from 1 to %d", governance.MaxAuditLimit))
+	limit, err := parseLimit(get, op)
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
-	entries, next, err := s.gate.AccessLog(r.Context(), p, get("cursor"), int(limit))
+	entries, next, err := s.gate.AccessLog(r.Context(), p, get("cursor"), limit)
 	if err != nil {
 		s.logInternal(r, err)
 		writeError(w, r, err)
@@ -322,6 +366,9 @@ func (s *Server) handleAuditConsistency(w http.ResponseWriter, r *http.Request, 
 	var newSize int64
 	if err == nil {
 		newSize, err = parseInt(get, "new", op, -1)
+	}
+	if err == nil && oldSize > newSize {
+		err = xapi.Errorf(xapi.Invalid, op, "old (%d) must not be larger than new (%d)", oldSize, newSize)
 	}
 	if err != nil {
 		writeError(w, r, err)

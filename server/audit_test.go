@@ -108,6 +108,12 @@ func TestAuditAPI(t *testing.T) {
 				if row[9] != "allow" {
 					t.Errorf("CSV row %v: decision %q, want allow", row, row[9])
 				}
+				// List columns are JSON arrays: a ';' or ',' inside a
+				// value cannot be taken for a separator.
+				var roles []string
+				if row[4] != "" && json.Unmarshal([]byte(row[4]), &roles) != nil {
+					t.Errorf("CSV roles column %q is not a JSON array", row[4])
+				}
 			}
 		})
 	}
@@ -126,6 +132,12 @@ func TestAuditAPI(t *testing.T) {
 		{"/api/v1/audit/proof/inclusion?index=-1&size=3", "index"},
 		{"/api/v1/audit/proof/inclusion?index=3&size=3", "range"},
 		{"/api/v1/audit/proof/consistency?old=2", "new"},
+		{"/api/v1/audit/entries?limit=0", "limit must be an integer from 1 to 1000"},
+		{"/api/v1/audit/entries?limit=010", "limit"},
+		{"/api/v1/me/access-log?limit=0", "limit must be an integer from 1 to 1000"},
+		{"/api/v1/audit/entries?from=2026-05-01T00:00:00Z&to=2026-04-01T00:00:00Z", "from must not be after to"},
+		{"/api/v1/audit/proof/inclusion?index=01&size=3", "without leading zeros"},
+		{"/api/v1/audit/proof/consistency?old=3&new=2", "old (3) must not be larger than new (2)"},
 	} {
 		wantError(t, ts.do(t, "GET", tt.target, "", auditor), 400, tt.msg)
 	}
@@ -212,4 +224,28 @@ func TestMeAccessLog(t *testing.T) {
 	}
 	wantError(t, ts.do(t, "GET", "/api/v1/me/access-log", "", client), 403, "audit.access_log")
 	wantError(t, ts.do(t, "GET", "/api/v1/me/access-log?agent=x", "", alice), 400, "agent")
+}
+
+// TestAuditUnavailable: while the audit log refuses appends, /healthz
+// answers 503 with the reason and every access is refused with 503; both
+// recover with the log.
+func TestAuditUnavailable(t *testing.T) {
+	ts, aud := newAuditTestServer(t)
+	if w := ts.do(t, "GET", "/healthz", "", nil); w.Code != 200 {
+		t.Fatalf("GET /healthz = %d %s", w.Code, w.Body)
+	}
+	aud.SetUnavailable(true)
+	w := ts.do(t, "GET", "/healthz", "", nil)
+	var h struct{ Status, Reason string }
+	if err := json.Unmarshal(w.Body.Bytes(), &h); w.Code != 503 || err != nil || h.Status != "unavailable" || !strings.Contains(h.Reason, "audit log") {
+		t.Errorf("GET /healthz with the audit log failed = %d %s, want 503 with the reason", w.Code, w.Body)
+	}
+	wantError(t, ts.do(t, "POST", "/xapi/statements", stmt, nil), 503, "audit log is unavailable")
+	aud.SetUnavailable(false)
+	if w := ts.do(t, "GET", "/healthz", "", nil); w.Code != 200 {
+		t.Errorf("GET /healthz after recovery = %d %s", w.Code, w.Body)
+	}
+	if w := ts.do(t, "POST", "/xapi/statements", stmt, nil); w.Code != 200 {
+		t.Errorf("POST statement after recovery = %d %s", w.Code, w.Body)
+	}
 }

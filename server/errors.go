@@ -21,6 +21,7 @@ var statusOf = map[xapi.Kind]int{
 	xapi.TooLarge:             http.StatusRequestEntityTooLarge,
 	xapi.RateLimited:          http.StatusTooManyRequests,
 	xapi.PreconditionRequired: http.StatusPreconditionRequired,
+	xapi.Unavailable:          http.StatusServiceUnavailable,
 }
 
 var (

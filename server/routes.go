@@ -31,7 +31,7 @@ func (s *Server) routes() {
 	})
 	r.Use(noteRoute)
 
-	r.Handle("/healthz", handleHealthz()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/healthz", s.handleHealthz()).Methods(http.MethodGet, http.MethodHead)
 
 	x := r.PathPrefix("/xapi").Subrouter()
 	x.NotFoundHandler = r.NotFoundHandler

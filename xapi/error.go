@@ -22,6 +22,7 @@ const (
 	TooLarge                         // 413: a body, document or attachment over the limit
 	RateLimited                      // 429: rate limited
 	PreconditionRequired             // 428: a concurrency header was required
+	Unavailable                      // 503: the server cannot serve now (e.g. its audit log refuses appends); try later
 )
 
 func (k Kind) String() string {
@@ -44,6 +45,8 @@ func (k Kind) String() string {
 		return "rate limited"
 	case PreconditionRequired:
 		return "precondition required"
+	case Unavailable:
+		return "unavailable"
 	}
 	return "internal"
 }

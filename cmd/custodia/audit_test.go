@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,9 +51,16 @@ func (l *lrs) raw(t testing.TB, method, path, key, secret string, hdr map[string
 // runCLI runs a custodia command and returns its output.
 func runCLI(t testing.TB, args ...string) (string, error) {
 	t.Helper()
+	out, errOut, err := runCLI2(t, args...)
+	return out + errOut, err
+}
+
+// runCLI2 runs a custodia command and returns its stdout and stderr.
+func runCLI2(t testing.TB, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(t.Context(), args, func(string) string { return "" }, nil, &out, &errOut)
-	return out.String() + errOut.String(), err
+	err = run(t.Context(), args, func(string) string { return "" }, nil, &out, &errOut)
+	return out.String(), errOut.String(), err
 }
 
 // openNote checks a signed note against the keys and parses its tree.
@@ -70,11 +78,16 @@ func openNote(t testing.TB, msg []byte, keys ...string) (*note.Note, tlog.Tree) 
 	if err != nil {
 		t.Fatalf("note.Open(%q) = %v", msg, err)
 	}
-	tree, err := tlog.ParseTree([]byte(n.Text))
+	// The text, as the README documents it: origin, size, hash, number.
+	lines := strings.Split(n.Text, "\n")
+	if len(lines) != 5 || lines[0] != fmt.Sprintf("custodia.audit/%08x", vs[0].KeyHash()) || !strings.HasPrefix(lines[3], "commit ") {
+		t.Fatalf("checkpoint text %q: want origin custodia.audit/<key hash>, size, hash, commit number", n.Text)
+	}
+	size, err := strconv.ParseInt(lines[1], 10, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, tree
+	return n, tlog.Tree{N: size, Hash: hash64(t, lines[2])}
 }
 
 func decode64(t testing.TB, s string) []byte {
@@ -98,10 +111,15 @@ func hash64(t testing.TB, s string) tlog.Hash {
 type wireEntry struct {
 	audit.Entry
 	Index      int64  `json:"index"`
+	Month      string `json:"month"`
+	Erasure    bool   `json:"erasure"`
 	Commitment string `json:"commitment"`
 	Salt       string `json:"salt"`
+	Body       string `json:"body"`
+	RecordData string `json:"record_data"`
 	LeafHash   string `json:"leaf_hash"`
 	Erased     bool   `json:"erased"`
+	Damaged    bool   `json:"damaged"`
 }
 
 // TestAuditEndToEnd: an auditor reads the log over the API and checks what
@@ -124,6 +142,7 @@ func TestAuditEndToEnd(t *testing.T) {
 		t.Fatalf("witness key file: %v, %v, want mode 0600", st, err)
 	}
 
+	stateFile := filepath.Join(dir, "dpo.state")
 	l := startLRS(t, "", "--audit-witness", witnessKey, "--audit-checkpoint-interval", "20ms")
 	ak, as := l.credential(t, `{"name":"dpo","roles":["auditor"]}`)
 	ck, cs := l.credential(t, `{"name":"lms","roles":["client"],"scopes":["all"]}`)
@@ -213,17 +232,20 @@ func TestAuditEndToEnd(t *testing.T) {
 			t.Fatalf("GET entries about alice = %d %s, want the write and the read", code, b)
 		}
 		for _, e := range page.Entries {
-			// The body, salted, is what the leaf commits to.
-			canon, err := json.Marshal(e.Entry)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := sha256.Sum256(append(decode64(t, e.Salt), canon...))
+			// The body, salted, is what the leaf commits to: the API gives
+			// the committed bytes, so nothing is serialised again.
+			body := decode64(t, e.Body)
+			c := sha256.Sum256(append(decode64(t, e.Salt), body...))
 			if base64.StdEncoding.EncodeToString(c[:]) != e.Commitment {
-				t.Errorf("entry %d: SHA-256(salt || entry) = %x, want the commitment %s", e.Index, c, e.Commitment)
+				t.Errorf("entry %d: SHA-256(salt || body) = %x, want the commitment %s", e.Index, c, e.Commitment)
 			}
-			if tlog.RecordHash(c[:]) != hash64(t, e.LeafHash) {
-				t.Errorf("entry %d: leaf hash %s is not the record hash of the commitment", e.Index, e.LeafHash)
+			var fromBody audit.Entry
+			if err := json.Unmarshal(body, &fromBody); err != nil || fromBody.Action != e.Action || fromBody.Principal != e.Principal {
+				t.Errorf("entry %d: body %s does not hold the entry listed (%v)", e.Index, body, err)
+			}
+			record := fmt.Sprintf("entry %s %s\n", e.Month, e.Commitment)
+			if string(decode64(t, e.RecordData)) != record || tlog.RecordHash([]byte(record)) != hash64(t, e.LeafHash) {
+				t.Errorf("entry %d: record data %q, leaf %s, want %q and its record hash", e.Index, decode64(t, e.RecordData), e.LeafHash, record)
 			}
 			if e.Index >= oldTree.N {
 				t.Fatalf("entry %d beyond the published checkpoint of size %d", e.Index, oldTree.N)
@@ -242,7 +264,7 @@ func TestAuditEndToEnd(t *testing.T) {
 				proof = append(proof, hash64(t, h))
 			}
 			// Independent check: tlog against the tree hash of the signed checkpoint.
-			if err := tlog.CheckRecord(proof, oldTree.N, oldTree.Hash, e.Index, tlog.RecordHash(c[:])); err != nil {
+			if err := tlog.CheckRecord(proof, oldTree.N, oldTree.Hash, e.Index, tlog.RecordHash([]byte(record))); err != nil {
 				t.Errorf("CheckRecord(entry %d in size %d) = %v", e.Index, oldTree.N, err)
 			}
 			if hash64(t, p.TreeHash) != oldTree.Hash || p.LeafHash != e.LeafHash {
@@ -293,12 +315,15 @@ func TestAuditEndToEnd(t *testing.T) {
 		if err := os.WriteFile(cpFile, cp, 0o600); code != 200 || err != nil {
 			t.Fatalf("GET checkpoint = %d, %v", code, err)
 		}
-		cosigned, err := runCLI(t, "audit", "cosign", "--key", witnessFile, "--checkpoint", cpFile, "--log-key", logKey)
-		if err != nil {
-			t.Fatalf("audit cosign = %v: %s", err, cosigned)
-		}
-		if _, err := runCLI(t, "audit", "cosign", "--key", witnessFile, "--checkpoint", cpFile, "--log-key", witnessKey); err == nil {
+		if _, err := runCLI(t, "audit", "cosign", "--key", witnessFile, "--checkpoint", cpFile, "--log-key", witnessKey, "--state", stateFile); err == nil {
 			t.Errorf("audit cosign with the wrong log key = nil error, want a refusal")
+		}
+		if _, err := runCLI(t, "audit", "cosign", "--key", witnessFile, "--checkpoint", cpFile, "--state", stateFile); err == nil {
+			t.Errorf("audit cosign without --log-key = nil error, want a usage error")
+		}
+		cosigned, notice, err := runCLI2(t, "audit", "cosign", "--key", witnessFile, "--checkpoint", cpFile, "--log-key", logKey, "--state", stateFile)
+		if err != nil || !strings.Contains(notice, "no state yet") {
+			t.Fatalf("audit cosign = %v: %s %s, want a first-use notice", err, cosigned, notice)
 		}
 		code, b, _ := auditor("POST", "/api/v1/audit/checkpoint/cosign", map[string]string{"Content-Type": "text/plain"}, []byte(cosigned))
 		if code != 200 {
@@ -324,12 +349,13 @@ func TestAuditEndToEnd(t *testing.T) {
 
 	rootKey := filepath.Join(l.data, "root.agekey")
 	t.Run("verify", func(t *testing.T) {
-		out, err := runCLI(t, "audit", "verify", "--data", l.data, "--key", logKey, "--root-key-file", rootKey)
-		if err != nil || !strings.Contains(out, "audit log verified") || !strings.Contains(out, "0 expired or erased") {
-			t.Errorf("audit verify --root-key-file = %v: %s", err, out)
+		out, err := runCLI(t, "audit", "verify", "--data", l.data, "--key", logKey, "--root-key-file", rootKey, "--checkpoint", stateFile)
+		if err != nil || !strings.Contains(out, "audit log verified") || !strings.Contains(out, ", 0 erased") ||
+			!strings.Contains(out, fmt.Sprintf("extends the trusted checkpoint of size %d", cosignedSize)) {
+			t.Errorf("audit verify --root-key-file --checkpoint = %v: %s", err, out)
 		}
 		out, err = runCLI(t, "audit", "verify", "--data", l.data, "--key", logKey)
-		if err != nil || !strings.Contains(out, "not checked") {
+		if err != nil || !strings.Contains(out, "not opened") {
 			t.Errorf("audit verify without the root key = %v: %s, want success saying bodies were not checked", err, out)
 		}
 		out, err = runCLI(t, "audit", "verify", "--data", l.data, "--key", logKey, "--require-witness", witnessKey)
@@ -349,9 +375,9 @@ func TestAuditEndToEnd(t *testing.T) {
 				t.Fatalf("audit export %v = %v: %s", flags, err, out)
 			}
 			out, err := runCLI(t, "audit", "verify", "--log", file, "--key", logKey, "--data", l.data, "--root-key-file", rootKey)
-			wantBodies := "0 expired or erased"
+			wantBodies := ", 0 erased"
 			if flags != nil {
-				wantBodies = "entry bodies: 0 checked"
+				wantBodies = "entry bodies: not in this export"
 			}
 			if err != nil || !strings.Contains(out, wantBodies) {
 				t.Errorf("audit verify --log (export %v) = %v: %s, want %q", flags, err, out, wantBodies)

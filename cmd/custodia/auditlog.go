@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"custodia/audit"
@@ -52,7 +53,9 @@ const auditOp = "audit"
 func auditError(err error) error {
 	switch {
 	case errors.Is(err, audit.ErrRange):
-		return &xapi.Error{Kind: xapi.Invalid, Op: auditOp, Msg: "index or size out of range of the log", Err: err}
+		// The message names only sizes and positions.
+		msg := strings.TrimPrefix(err.Error(), audit.ErrRange.Error()+": ")
+		return &xapi.Error{Kind: xapi.Invalid, Op: auditOp, Msg: msg, Err: err}
 	case errors.Is(err, audit.ErrCosignature):
 		return &xapi.Error{Kind: xapi.Invalid, Op: auditOp, Msg: "not a valid cosignature by a configured witness over a published checkpoint", Err: err}
 	case errors.Is(err, audit.ErrNotPublished):
@@ -68,8 +71,11 @@ func (a auditLog) Query(ctx context.Context, f governance.AuditFilter, cursor st
 	var from int64
 	if cursor != "" {
 		n, err := strconv.ParseInt(cursor, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || strconv.FormatInt(n, 10) != cursor {
 			return nil, "", xapi.Errorf(xapi.Invalid, auditOp, "cursor is malformed: pass the next cursor of the previous page")
+		}
+		if n > a.log.Size() {
+			return nil, "", xapi.Errorf(xapi.Invalid, auditOp, "cursor %d is beyond the end of the log (%d entries): pass the next cursor of the previous page", n, a.log.Size())
 		}
 		from = n
 	}
@@ -81,12 +87,18 @@ func (a auditLog) Query(ctx context.Context, f governance.AuditFilter, cursor st
 	out := make([]governance.AuditRecord, 0, len(recs))
 	for _, r := range recs {
 		e := r.Entry
-		gr := governance.AuditRecord{Index: r.Index, Commitment: b64(r.Commitment), LeafHash: b64(r.LeafHash), Erased: r.Erased, Damaged: r.Damaged,
-			Entry: governance.AuditEntry{Time: e.Time, RequestID: e.RequestID, Principal: e.Principal, Roles: e.Roles, Purpose: e.Purpose,
-				Action: e.Action, Resources: e.Resources, Subjects: e.Subjects, Decision: e.Decision, Reasons: e.Reasons,
-				PolicyRevision: e.PolicyRevision, Count: e.Count, BreakGlass: e.BreakGlass, Justification: e.Justification}}
-		if r.Salt != nil {
+		gr := governance.AuditRecord{Index: r.Index, Month: r.Month, Erasure: r.Erasure, LeafHash: b64(r.LeafHash),
+			RecordData: base64.StdEncoding.EncodeToString(r.RecordData), Erased: r.Erased, Damaged: r.Damaged}
+		if !r.Erasure {
+			gr.Commitment = b64(r.Commitment)
+		}
+		if r.Body != nil {
 			gr.Salt = base64.StdEncoding.EncodeToString(r.Salt)
+			gr.Body = base64.StdEncoding.EncodeToString(r.Body)
+			gr.Entry = governance.AuditEntry{Time: e.Time, RequestID: e.RequestID, Principal: e.Principal, Roles: e.Roles, Purpose: e.Purpose,
+				Action: e.Action, Resources: e.Resources, Subjects: e.Subjects, Decision: e.Decision, Reasons: e.Reasons,
+				PolicyRevision: e.PolicyRevision, Count: e.Count, BreakGlass: e.BreakGlass, Justification: e.Justification,
+				Purposes: e.Purposes, SubjectCounts: e.SubjectCounts}
 		}
 		out = append(out, gr)
 	}

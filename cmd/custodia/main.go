@@ -5,7 +5,8 @@
 //	custodia audit verify --data DIR       verify the audit log offline
 //	custodia audit export --data DIR --out FILE
 //	custodia audit witness-key --name NAME --out FILE
-//	custodia audit cosign --key FILE --checkpoint FILE
+//	custodia audit cosign --key FILE --checkpoint FILE --log-key KEY --state FILE [--proof FILE]
+//	custodia audit erase --data DIR --month YYYY-MM
 //	custodia keys jwk-gen|jwt-sign …       a signing key and tokens for trying Bearer authentication
 //
 // See the README for the flags; each has an environment variable.
@@ -46,9 +47,11 @@ const usage = `usage:
                  [--audit-checkpoint-interval DURATION] [--audit-witness WITNESS_KEY]...
   custodia audit verify (--data DIR | --log EXPORT --key VERIFIER_KEY) [--key VERIFIER_KEY]
                         [--root-key-file FILE] [--require-witness WITNESS_KEY]... [--max-witness-lag N]
+                        [--checkpoint TRUSTED_CHECKPOINT_FILE]
   custodia audit export --data DIR --out FILE [--no-bodies]
   custodia audit witness-key --name NAME --out FILE
-  custodia audit cosign --key FILE --checkpoint FILE [--log-key VERIFIER_KEY]
+  custodia audit cosign --key FILE --checkpoint FILE --log-key VERIFIER_KEY --state FILE [--proof FILE]
+  custodia audit erase --data DIR --month YYYY-MM [--root-key-file FILE]
   custodia keys jwk-gen --private FILE --public FILE [--alg ES256|RS256|EdDSA] [--kid KID]
   custodia keys jwt-sign --key FILE --iss ISS --aud AUD --sub SUB [--email E] [--roles R,…] [--scope S] [--purpose P] [--ttl 1h]`
 

@@ -240,7 +240,7 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	}
 	defer db.Close()
 	alog, err := audit.Open(filepath.Join(cfg.Data, "audit"), audit.Options{
-		Sealer: keys, Erased: keyDestroyed, Witnesses: cfg.AuditWitnesses, Logger: logger})
+		Sealer: keys, Shredder: keys, Erased: keyDestroyed, Witnesses: cfg.AuditWitnesses, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("serve: opening audit log: %w", err)
 	}
@@ -342,7 +342,8 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	return nil
 }
 
-// auditor adapts the audit log to the governance.Auditor interface.
+// auditor adapts the audit log to the governance.Auditor interface, and
+// reports its health (governance.AuditHealth).
 type auditor struct{ log *audit.Log }
 
 func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
@@ -361,6 +362,29 @@ func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
 		Count:          e.Count,
 		BreakGlass:     e.BreakGlass,
 		Justification:  e.Justification,
+		Purposes:       e.Purposes,
+		SubjectCounts:  e.SubjectCounts,
 	})
+	if err != nil && errors.Is(err, audit.ErrUnavailable) {
+		return unavailable(err)
+	}
 	return err
+}
+
+// Health implements governance.AuditHealth.
+func (a auditor) Health() error {
+	if err := a.log.Err(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// unavailable describes a failed audit log without its details (paths,
+// system errors), which go to the server log.
+func unavailable(err error) error {
+	msg := "the audit log cannot be written (a write failed); it retries by itself, and accesses are refused until it recovers"
+	if errors.Is(err, audit.ErrKeyMissing) {
+		msg = "the key of a month of audit entries is missing; accesses are refused until an operator restores it (see the server log, run custodia audit verify)"
+	}
+	return &xapi.Error{Kind: xapi.Unavailable, Op: "audit", Msg: msg, Err: err}
 }

@@ -22,7 +22,7 @@ type MemAuditLog struct {
 
 // Checkpoint text, verifier key and hashes that MemAuditLog answers.
 const (
-	MemCheckpoint  = "go.sum database tree\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n— custodia-audit AAAAAA==\n"
+	MemCheckpoint  = "custodia.audit/00000000\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\ncommit 0\n\n— custodia-audit AAAAAA==\n"
 	MemVerifierKey = "custodia-audit+00000000+AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 	MemHash        = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 )

@@ -308,11 +308,33 @@ func (f *MemStore) ListRecords(ctx context.Context, kind string) (map[string][]b
 }
 
 // MemAuditor keeps audit entries in memory. Set Fail to make every Record
-// fail, as a full disk would.
+// fail, as a full disk would; SetUnavailable to make it fail as a log that
+// refuses appends until it recovers (xapi.Unavailable, and Health says so).
 type MemAuditor struct {
-	mu      sync.Mutex
-	entries []governance.AuditEntry
-	Fail    bool
+	mu          sync.Mutex
+	entries     []governance.AuditEntry
+	Fail        bool
+	unavailable bool
+}
+
+// errUnavailable is what Record and Health report while SetUnavailable is on.
+var errUnavailable = &xapi.Error{Kind: xapi.Unavailable, Op: "governancetest", Msg: "audit log refuses appends after a write failure"}
+
+// SetUnavailable turns the refusal of appends on or off.
+func (a *MemAuditor) SetUnavailable(on bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.unavailable = on
+}
+
+// Health implements governance.AuditHealth.
+func (a *MemAuditor) Health() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.unavailable {
+		return errUnavailable
+	}
+	return nil
 }
 
 // Record implements governance.Auditor.
@@ -321,6 +343,9 @@ func (a *MemAuditor) Record(ctx context.Context, e governance.AuditEntry) error 
 	defer a.mu.Unlock()
 	if a.Fail {
 		return errors.New("disk full")
+	}
+	if a.unavailable {
+		return errUnavailable
 	}
 	a.entries = append(a.entries, e)
 	return nil
