@@ -41,7 +41,9 @@ func (g *Gate) newRequestState() *requestState {
 	return &requestState{now: g.cfg.Now().UTC().Format(time.RFC3339Nano), consents: map[string]map[string]any{}, asked: map[[2]string]bool{}}
 }
 
-// writeInput is the input of the statements.write decision for s.
+// writeInput is the input of the statements.write decision for s. The
+// consents are those of everyone s is about (xapi Facts.Agents), not only
+// its actor: "Bob mentored Alice" is about Alice too.
 func (g *Gate) writeInput(ctx context.Context, p Principal, s *xapi.Statement, f xapi.Facts, rc *requestState) (Input, error) {
 	_, voiding := s.VoidTarget()
 	var types []string
@@ -58,7 +60,7 @@ func (g *Gate) writeInput(ctx context.Context, p Principal, s *xapi.Statement, f
 		"activities": strs(f.RelatedActivities), "activity_types": strs(types), "client": p.ID,
 		"signed": s.Signed(), "fields": strs(s.Fields(fieldDepth)),
 	}
-	consents, err := g.consentsOf(ctx, f.Subjects, rc)
+	consents, err := g.consentsOf(ctx, f.Agents, rc)
 	if err != nil {
 		return Input{}, err
 	}
@@ -95,7 +97,9 @@ func recordedResource(s *xapi.Statement, f xapi.Facts) map[string]any {
 }
 
 // recordedContext is the context of a decision on a stored statement s:
-// now, its subjects' consents and the legal holds that concern it. The
+// now, the consents of everyone it is about (xapi Facts.Agents: the actor,
+// an Agent or Group object, group members) and the legal holds that
+// concern them. The
 // consents are those to the purposes based on consent now and, when s was
 // recorded under consent, to its recorded purpose: the read rule follows
 // the legal basis recorded at write.
@@ -104,11 +108,11 @@ func (g *Gate) recordedContext(ctx context.Context, s *xapi.Statement, f xapi.Fa
 	if r := s.Recorded(); r.LegalBasis == BasisConsent && r.Purpose != "" {
 		extra = []string{r.Purpose}
 	}
-	consents, err := g.consentsOf(ctx, f.Subjects, rc, extra...)
+	consents, err := g.consentsOf(ctx, f.Agents, rc, extra...)
 	if err != nil {
 		return nil, err
 	}
-	holds, err := g.holdsContext(ctx, f.Subjects, rc)
+	holds, err := g.holdsContext(ctx, f.Agents, rc)
 	if err != nil {
 		return nil, err
 	}

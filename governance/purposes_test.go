@@ -175,6 +175,42 @@ func TestWriteWithoutConsentRefusesWholeBatch(t *testing.T) {
 	}
 }
 
+// "Bob mentored Alice" is about Alice as well as Bob: it needs her consent
+// to be written, and her withdrawal hides it from HR.
+func TestConsentOfTheObjectAgent(t *testing.T) {
+	f := newPurposeFixture(t, policies.FS)
+	ctx := context.Background()
+	mentoredAlice := func() *xapi.Statement {
+		s, err := xapi.ParseStatement([]byte(fmt.Sprintf(`{"actor":{"mbox":%q},"verb":{"id":"http://id.tincanapi.com/verb/mentored"},"object":{"objectType":"Agent","mbox":%q},"context":{"contextActivities":{"parent":[{"id":"https://mentoring.acme.example/programme"}]}}}`, bobMbox, aliceMbox)), xapi.V200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	f.consent(t, f.bob, "skills-development", true)
+	_, err := f.gate.PutStatements(ctx, f.client, []*xapi.Statement{mentoredAlice()}, xapi.V200, nil)
+	if msg := xapi.ErrorMessage(err); xapi.ErrorKind(err) != xapi.Forbidden || !strings.Contains(msg, "statements[0]") || !strings.Contains(msg, "needs the consent") {
+		t.Fatalf("PutStatements(bob mentored alice, alice never consented) = %v, want Forbidden naming statements[0]", err)
+	}
+	f.consent(t, f.alice, "skills-development", true)
+	ids := f.put(t, f.client, mentoredAlice())
+	hr := staff("hr", "skills-development")
+	if got, _ := f.visible(t, hr); len(got) != 1 || got[0] != ids[0] {
+		t.Fatalf("hr sees %v before withdrawal, want [%s]", got, ids[0])
+	}
+	f.consent(t, f.alice, "skills-development", false)
+	if got, _ := f.visible(t, hr); len(got) != 0 {
+		t.Errorf("hr sees %v after alice (the object) withdrew, want nothing", got)
+	}
+	if _, err := f.gate.GetStatement(ctx, hr, ids[0], false); xapi.ErrorKind(err) != xapi.NotFound {
+		t.Errorf("hr GetStatement after alice withdrew = %v, want NotFound", err)
+	}
+	_, err = f.gate.PutStatements(ctx, f.client, []*xapi.Statement{mentoredAlice()}, xapi.V200, nil)
+	if xapi.ErrorKind(err) != xapi.Forbidden {
+		t.Errorf("PutStatements after alice withdrew = %v, want Forbidden", err)
+	}
+}
+
 func TestWriteMinimises(t *testing.T) {
 	f := newPurposeFixture(t, policies.FS)
 	f.consent(t, f.alice, "clickstream-analytics", true)

@@ -11,8 +11,14 @@
 #                             client, signed, fields (paths present);
 #                             for statements.read: purpose, legal_basis,
 #                             stored, expires (RFC 3339, "" = never)
-#   input.context             now (RFC 3339), consents {subject IFI: {purpose: bool}}
-#                             of the resource's subjects, holds {subjects, purposes}
+#   input.context             now (RFC 3339), consents {IFI: {purpose: bool}} of
+#                             everyone the statement is about (resource.about:
+#                             actor, Agent/Group object, members), holds
+#                             {subjects, purposes}
+#
+# Consent and legal holds concern everyone a statement is about
+# (resource.about), not only its actor (resource.subjects): a statement
+# "Bob mentored Alice" needs Alice's consent too.
 package custodia.authz
 
 # Purposes and settings are read through references into data (purpose(id),
@@ -105,7 +111,7 @@ deny contains sprintf("purpose %s needs the consent of every person the statemen
 	input.action == "statements.write"
 	write_def.legal_basis == "consent"
 	not admin_bypass
-	some s in res_list("subjects")
+	some s in res_list("about")
 	not consented(s, write_purpose)
 }
 
@@ -212,14 +218,14 @@ own_flag if own_row
 default subject_held_flag := false
 
 subject_held_flag if {
-	some s in res_list("subjects")
+	some s in res_list("about")
 	s in object.get(object.get(input.context, "holds", {}), "subjects", [])
 }
 
 default consented_flag := false
 
 consented_flag if {
-	every s in res_list("subjects") {
+	every s in res_list("about") {
 		consented(s, row_purpose)
 	}
 }

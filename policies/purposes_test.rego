@@ -86,9 +86,19 @@ test_deny_write_consent_withdrawn if {
 }
 
 test_deny_write_consent_of_one_member_missing if {
-	group := object.union(skills_course, {"subjects": [alice, bob]})
+	group := object.union(skills_course, {"subjects": [alice, bob], "about": [alice, bob]})
 	not write(group, consents(alice, "skills-development", true)).allow
 	write(group, {"now": now, "consents": {alice: {"skills-development": true}, bob: {"skills-development": true}}}).allow
+}
+
+# "Bob mentored Alice": the actor is bob, the statement is about alice too.
+mentoring := object.union(skills_course, {"subjects": [bob], "about": [bob, alice]})
+
+test_deny_write_consent_of_the_object_agent_missing if {
+	d := write(mentoring, consents(bob, "skills-development", true))
+	not d.allow
+	d.reasons == ["purpose skills-development needs the consent of every person the statement is about"]
+	write(mentoring, {"now": now, "consents": {alice: {"skills-development": true}, bob: {"skills-development": true}}}).allow
 }
 
 test_deny_write_consent_for_another_purpose_does_not_count if {
@@ -237,6 +247,23 @@ read_on(principal, resource, ctx, settings) := d if {
 }
 
 with_holds(ctx, holds) := object.union(ctx, {"holds": holds})
+
+test_deny_read_object_agent_withdrew_consent if {
+	row := object.union(skills_row, {"subjects": [bob], "about": [bob, alice]})
+	both := {"now": now, "consents": {alice: {"skills-development": true}, bob: {"skills-development": true}}}
+	read(hr_for("skills-development"), row, both).allow
+	withdrawn := {"now": now, "consents": {alice: {"skills-development": false}, bob: {"skills-development": true}}}
+	d := read(hr_for("skills-development"), row, withdrawn)
+	not d.allow
+	d.reasons == ["consent to purpose skills-development was withdrawn or never given"]
+}
+
+test_allow_read_object_agent_held if {
+	row := object.union(skills_row, {"subjects": [bob], "about": [bob, alice], "expires": "2026-01-02T00:00:00Z"})
+	both := {"now": now, "consents": {alice: {"skills-development": true}, bob: {"skills-development": true}}}
+	not read(hr_for("skills-development"), row, both).allow
+	read(hr_for("skills-development"), row, with_holds(both, {"subjects": [alice], "purposes": []})).allow
+}
 
 test_allow_read_same_purpose_with_consent if {
 	d := read(hr_for("skills-development"), skills_row, consents(alice, "skills-development", true))
