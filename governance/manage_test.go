@@ -370,3 +370,56 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// editPurposes returns data with edit applied to its purposes.
+func editPurposes(t *testing.T, data json.RawMessage, edit func(ps map[string]any)) json.RawMessage {
+	t.Helper()
+	var d map[string]any
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	edit(d["custodia"].(map[string]any)["purposes"].(map[string]any))
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The pack's tests run on their own fixture data, so ordinary purpose
+// edits through the API pass them: each is activated, by HR, one after
+// the other.
+func TestPolicyDataEditsPassThePackTests(t *testing.T) {
+	ctx := context.Background()
+	f := newPolicyFixture(t)
+	purpose := func(ps map[string]any, id string) map[string]any { return ps[id].(map[string]any) }
+	edits := []struct {
+		name string
+		edit func(ps map[string]any)
+	}{
+		{"hr mask on skills-development", func(ps map[string]any) {
+			purpose(ps, "skills-development")["masks"] = map[string]any{"hr": []any{"result.response"}}
+		}},
+		{"hr no longer reads learning-records", func(ps map[string]any) {
+			purpose(ps, "learning-records")["readers"] = []any{"compliance", "learner", "client"}
+		}},
+		{"learning-records based on consent", func(ps map[string]any) {
+			purpose(ps, "learning-records")["legal_basis"] = "consent"
+		}},
+		{"compliance-training kept longer", func(ps map[string]any) {
+			purpose(ps, "compliance-training")["retention_days"] = 4000
+		}},
+	}
+	for _, tc := range edits {
+		t.Run(tc.name, func(t *testing.T) {
+			data := editPurposes(t, f.engine.PolicySet().Data, tc.edit)
+			rev, err := f.gate.PutPolicyData(ctx, f.role["hr"], data)
+			if err != nil {
+				t.Fatalf("PutPolicyData(%s) = %v, want it activated", tc.name, err)
+			}
+			if f.gate.PolicyRevision() != rev {
+				t.Errorf("active revision = %s, want %s", f.gate.PolicyRevision(), rev)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package custodia.authn_test
 
 import data.custodia.authz
+import data.custodia.fixture
 
 alice := "mbox:mailto:alice@example.com"
 
@@ -29,7 +30,7 @@ skills_row := {
 }
 
 decide(principal, action, resource, ctx) := d if {
-	d := authz.decision with input as {"principal": principal, "action": action, "resource": resource, "context": ctx}
+	d := authz.decision with input as {"principal": principal, "action": action, "resource": resource, "context": ctx} with data.custodia.purposes as fixture.purposes with data.custodia.settings as fixture.settings
 }
 
 open_request(minutes) := {"kind": "break_glass", "minutes": minutes, "purpose": ""}
