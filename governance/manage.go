@@ -11,7 +11,8 @@ import (
 
 // The policy actions of policy management. The policy input's resource is
 // {"kind": "policy", "module": name} for one module, {"kind": "policy"}
-// for the whole set, {"kind": "policy_data"}, {"kind": "policy_revision",
+// for the whole set, {"kind": "policy_data"} (a change of it also carries
+// "loosens", see Loosenings), {"kind": "policy_revision",
 // "revision": id}, or {"kind": "policy_simulation"}.
 const (
 	ActionPoliciesRead   = "policies.read"   // list and read modules, data and revisions
@@ -136,9 +137,18 @@ func (g *Gate) PolicyData(ctx context.Context, p Principal) (json.RawMessage, er
 // PutPolicyData replaces the policy data with data (one JSON object), on
 // behalf of p, and activates the result when it passes every check (the
 // modules' tests run against the new data). It returns the new revision.
+// The policy decides the change knowing what it loosens (resource.loosens,
+// see Loosenings).
 func (g *Gate) PutPolicyData(ctx context.Context, p Principal, data json.RawMessage) (string, error) {
 	const op = "governance.PutPolicyData"
-	return g.changePolicy(ctx, op, p, []string{"policy-data"}, map[string]any{"kind": "policy_data"},
+	// What the change loosens is part of the decision: the policy may let
+	// a role make only changes that loosen nothing (manage.rego). Data
+	// that cannot be read is refused by the checks of the candidate.
+	loosens := []string{}
+	if candidate, err := ParsePolicyDataJSON(data); err == nil {
+		loosens = append(loosens, Loosenings(g.cfg.Engine.PolicyData(), candidate)...)
+	}
+	return g.changePolicy(ctx, op, p, []string{"policy-data"}, map[string]any{"kind": "policy_data", "loosens": strs(loosens)},
 		func(set PolicySet) (PolicySet, error) {
 			set.Data = data
 			return set, nil

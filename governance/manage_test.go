@@ -97,9 +97,10 @@ func TestPolicyManagementByRole(t *testing.T) {
 			if !tt.read && xapi.ErrorKind(err) != xapi.Forbidden {
 				t.Errorf("Policies(%s) = %v, want Forbidden", tt.role, err)
 			}
+			// HR also reads the revisions (not the modules).
 			_, err = f.gate.PolicyRevisions(ctx, p)
-			if got := err == nil; got != tt.read {
-				t.Errorf("PolicyRevisions(%s) = %v, want allowed %v", tt.role, err, tt.read)
+			if want := tt.read || tt.role == "hr"; (err == nil) != want {
+				t.Errorf("PolicyRevisions(%s) = %v, want allowed %v", tt.role, err, want)
 			}
 			// HR defines the purposes: it reads and replaces the policy data.
 			dataRead, dataManage := tt.read || tt.role == "hr", tt.manage || tt.role == "hr"
@@ -406,8 +407,8 @@ func TestPolicyDataEditsPassThePackTests(t *testing.T) {
 		{"learning-records based on consent", func(ps map[string]any) {
 			purpose(ps, "learning-records")["legal_basis"] = "consent"
 		}},
-		{"compliance-training kept longer", func(ps map[string]any) {
-			purpose(ps, "compliance-training")["retention_days"] = 4000
+		{"clickstream-analytics kept shorter", func(ps map[string]any) {
+			purpose(ps, "clickstream-analytics")["retention_days"] = 60
 		}},
 	}
 	for _, tc := range edits {
@@ -421,5 +422,119 @@ func TestPolicyDataEditsPassThePackTests(t *testing.T) {
 				t.Errorf("active revision = %s, want %s", f.gate.PolicyRevision(), rev)
 			}
 		})
+	}
+}
+
+func TestLoosenings(t *testing.T) {
+	base := func() governance.PolicyData {
+		return governance.PolicyData{
+			Purposes: map[string]governance.Purpose{
+				"law": {ID: "law", LegalBasis: governance.BasisLegalObligation, RetentionDays: 100, Readers: []string{"hr"}},
+				"opt": {ID: "opt", LegalBasis: governance.BasisConsent, RetentionDays: 30, Readers: []string{"hr"},
+					Masks: map[string][]string{"hr": {"result.response"}}, Minimise: []string{"context.extensions"},
+					Match: governance.PurposeMatch{Verbs: []string{"v"}}},
+			},
+			Settings: governance.Settings{DefaultPurpose: "law"},
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(d *governance.PolicyData)
+		want []string
+	}{
+		{"nothing", func(d *governance.PolicyData) {}, nil},
+		{"tightening", func(d *governance.PolicyData) {
+			o := d.Purposes["opt"]
+			o.RetentionDays, o.Readers, o.Masks = 10, nil, map[string][]string{"hr": {"result.response", "result.score"}}
+			d.Purposes["opt"] = o
+			l := d.Purposes["law"]
+			l.RetentionDays = 200
+			d.Purposes["law"] = l
+		}, []string{"purposes.law.retention_days: lengthened"}},
+		{"mask removed", func(d *governance.PolicyData) {
+			o := d.Purposes["opt"]
+			o.Masks = nil
+			d.Purposes["opt"] = o
+		}, []string{"purposes.opt.masks.hr: result.response removed"}},
+		{"reader added, minimise removed", func(d *governance.PolicyData) {
+			o := d.Purposes["opt"]
+			o.Readers, o.Minimise = []string{"hr", "client"}, nil
+			d.Purposes["opt"] = o
+		}, []string{"purposes.opt.readers: client added", "purposes.opt.minimise: context.extensions removed"}},
+		{"basis away from consent", func(d *governance.PolicyData) {
+			o := d.Purposes["opt"]
+			o.LegalBasis = governance.BasisLegitimate
+			d.Purposes["opt"] = o
+		}, []string{"purposes.opt.legal_basis: legitimate_interest instead of consent"}},
+		{"legal obligation shortened, unlimited elsewhere", func(d *governance.PolicyData) {
+			l, o := d.Purposes["law"], d.Purposes["opt"]
+			l.RetentionDays, o.RetentionDays = 50, 0
+			d.Purposes["law"], d.Purposes["opt"] = l, o
+		}, []string{"purposes.law.retention_days: shortened under legal obligation", "purposes.opt.retention_days: lengthened"}},
+		{"consent match changed, new purpose, settings", func(d *governance.PolicyData) {
+			o := d.Purposes["opt"]
+			o.Match = governance.PurposeMatch{Verbs: []string{"w"}}
+			d.Purposes["opt"] = o
+			d.Purposes["new"] = governance.Purpose{ID: "new", LegalBasis: governance.BasisContract, Match: governance.PurposeMatch{Verbs: []string{"v"}}}
+			d.Settings = governance.Settings{DefaultPurpose: "new", AdminBypass: true}
+		}, []string{"purposes.opt.match: changed on a purpose based on consent", "purposes.new: added, mapping statements without consent",
+			"settings.default_purpose: changed", "settings.admin_bypass: turned on"}},
+		{"consent purpose removed", func(d *governance.PolicyData) { delete(d.Purposes, "opt") }, []string{"purposes.opt: removed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := base()
+			tt.edit(&n)
+			if got := governance.Loosenings(base(), n); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("Loosenings = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// HR may tighten the purposes alone; a change that loosens a control needs
+// compliance. HR may simulate, not roll back.
+func TestHRLooseningNeedsCompliance(t *testing.T) {
+	ctx := context.Background()
+	f := newPolicyFixture(t)
+	hr, compliance := f.role["hr"], f.role["compliance"]
+	start := f.gate.PolicyRevision()
+	purpose := func(ps map[string]any, id string) map[string]any { return ps[id].(map[string]any) }
+	loosen := []struct {
+		name string
+		edit func(ps map[string]any)
+	}{
+		{"mask removed", func(ps map[string]any) { purpose(ps, "clickstream-analytics")["masks"] = map[string]any{} }},
+		{"legal obligation kept shorter", func(ps map[string]any) { purpose(ps, "compliance-training")["retention_days"] = 30 }},
+		{"consent basis changed", func(ps map[string]any) { purpose(ps, "skills-development")["legal_basis"] = "legitimate_interest" }},
+		{"reader added", func(ps map[string]any) {
+			purpose(ps, "skills-development")["readers"] = []any{"hr", "learner", "client"}
+		}},
+		{"minimise removed", func(ps map[string]any) { purpose(ps, "clickstream-analytics")["minimise"] = []any{} }},
+	}
+	for _, tc := range loosen {
+		t.Run(tc.name, func(t *testing.T) {
+			data := editPurposes(t, f.engine.PolicySet().Data, tc.edit)
+			before := f.gate.PolicyRevision()
+			_, err := f.gate.PutPolicyData(ctx, hr, data)
+			if xapi.ErrorKind(err) != xapi.Forbidden || !strings.Contains(xapi.ErrorMessage(err), "needs compliance") {
+				t.Fatalf("PutPolicyData(hr, %s) = %v, want Forbidden: needs compliance", tc.name, err)
+			}
+			if f.gate.PolicyRevision() != before {
+				t.Errorf("a refused change became active")
+			}
+			if e := f.lastEntry(t); e.Decision != "deny" {
+				t.Errorf("audit entry %s, want deny", e.Decision)
+			}
+			if _, err := f.gate.PutPolicyData(ctx, compliance, data); err != nil {
+				t.Errorf("PutPolicyData(compliance, %s) = %v, want activated", tc.name, err)
+			}
+		})
+	}
+	if _, err := f.gate.SimulatePolicy(ctx, hr, governance.SimulationRequest{Data: f.engine.PolicySet().Data}); err != nil {
+		t.Errorf("SimulatePolicy(hr) = %v, want allowed", err)
+	}
+	if _, err := f.gate.RollbackPolicy(ctx, hr, start); xapi.ErrorKind(err) != xapi.Forbidden {
+		t.Errorf("RollbackPolicy(hr) = %v, want Forbidden", err)
 	}
 }

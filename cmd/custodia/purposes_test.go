@@ -113,7 +113,8 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 // TestPurposesScenario walks the whole privacy story of issue 4 over HTTP
-// only: HR defines the purposes (PUT /api/v1/policy-data); a client writes
+// only: HR defines the purposes (PUT /api/v1/policy-data; what loosens a
+// control needs compliance too); a client writes
 // for consenting and non-consenting learners; masking shows for HR and not
 // for compliance; minimisation at write; a policy change is simulated, then
 // activated (HR loses what the simulation said it would), then rolled back
@@ -148,13 +149,27 @@ func TestPurposesScenario(t *testing.T) {
 		"match": map[string]any{"activity_prefixes": []string{"https://mentoring.acme.example/"}},
 	}
 	purposes["skills-development"].(map[string]any)["match"].(map[string]any)["activity_prefixes"] = []string{"https://lms.acme.example/skills/"}
+	// Mentoring no longer needs consent: that loosens a control, so HR
+	// alone may not activate it; compliance, the second person, does.
+	var refusal bytes.Buffer
+	if code := l.do(t, hr, "PUT", "/api/v1/policy-data", nil, mustJSON(t, pd), &refusal); code != 403 || !strings.Contains(refusal.String(), "needs compliance") ||
+		!strings.Contains(refusal.String(), "purposes.skills-development.match") || !strings.Contains(refusal.String(), "purposes.mentoring: added") {
+		t.Fatalf("HR PUT /api/v1/policy-data (mentoring out of a consent purpose) = %d %s, want 403 naming what it loosens", code, refusal.String())
+	}
 	var defined struct{ Revision string }
-	if code := l.do(t, hr, "PUT", "/api/v1/policy-data", nil, mustJSON(t, pd), &defined); code != 200 || defined.Revision == packRevision {
-		t.Fatalf("HR PUT /api/v1/policy-data = %d %+v, want a new revision", code, defined)
+	if code := l.do(t, compliance, "PUT", "/api/v1/policy-data", nil, mustJSON(t, pd), &defined); code != 200 || defined.Revision == packRevision {
+		t.Fatalf("compliance PUT /api/v1/policy-data = %d %+v, want a new revision", code, defined)
 	}
 	if got := l.revision(t, compliance); got != defined.Revision {
-		t.Errorf("active revision = %s, want HR's %s", got, defined.Revision)
+		t.Errorf("active revision = %s, want %s", got, defined.Revision)
 	}
+	// HR tightens alone: the mentoring purpose kept 90 days instead of 180.
+	purposes["mentoring"].(map[string]any)["retention_days"] = 90
+	var tightened struct{ Revision string }
+	if code := l.do(t, hr, "PUT", "/api/v1/policy-data", nil, mustJSON(t, pd), &tightened); code != 200 || tightened.Revision == defined.Revision {
+		t.Fatalf("HR PUT /api/v1/policy-data (mentoring kept shorter) = %d %+v, want a new revision", code, tightened)
+	}
+	defined = tightened
 	if code := l.do(t, hr, "PUT", "/api/v1/policies/extra.rego", map[string]string{"Content-Type": "text/plain"}, "package custodia.authz\n", nil); code != 403 {
 		t.Errorf("HR PUT of a Rego module = %d, want 403: HR defines purposes, compliance the rules", code)
 	}
@@ -315,7 +330,7 @@ func TestPurposesScenario(t *testing.T) {
 			Activations []string
 		}
 	}
-	if code := l.do(t, compliance, "GET", "/api/v1/policies/revisions", nil, "", &revs); code != 200 || revs.Active != defined.Revision || len(revs.Revisions) != 3 {
+	if code := l.do(t, compliance, "GET", "/api/v1/policies/revisions", nil, "", &revs); code != 200 || revs.Active != defined.Revision || len(revs.Revisions) != 4 {
 		t.Errorf("revisions = %d %+v, want the pack, HR's and the change; HR's active", code, revs)
 	}
 
