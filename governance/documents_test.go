@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"custodia/governance"
+	"custodia/policies"
 	"custodia/xapi"
 )
 
@@ -218,5 +219,30 @@ func TestGateDocumentsByPurpose(t *testing.T) {
 	}
 	if _, err := f.gate.GetDocument(ctx, f.admin, skills); err != nil {
 		t.Errorf("admin reading it = %v", err)
+	}
+}
+
+// HR, which may not read documents at all, gets one answer for a person's
+// document whether they consented, withdrew or never answered.
+func TestGateDocumentRefusalHidesConsent(t *testing.T) {
+	f := newPurposeFixture(t, policies.FS)
+	ctx := context.Background()
+	hr := staff("hr", "skills-development")
+	doc := xapi.DocumentParams{Kind: xapi.StateDocument, ActivityID: negotiate, Agent: &xapi.Agent{Mbox: aliceMbox}, ID: "resume"}
+	refusal := func(state string) string {
+		t.Helper()
+		_, err := f.gate.GetDocument(ctx, hr, doc)
+		if xapi.ErrorKind(err) != xapi.Forbidden {
+			t.Fatalf("hr GetDocument (%s) = %v, want Forbidden", state, err)
+		}
+		return xapi.ErrorMessage(err)
+	}
+	never := refusal("never asked")
+	f.consent(t, f.alice, "skills-development", true)
+	granted := refusal("granted")
+	f.consent(t, f.alice, "skills-development", false)
+	withdrawn := refusal("withdrawn")
+	if never != granted || granted != withdrawn || strings.Contains(withdrawn, "consent") {
+		t.Errorf("refusals differ by consent: never %q, granted %q, withdrawn %q; want one message", never, granted, withdrawn)
 	}
 }

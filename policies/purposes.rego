@@ -442,8 +442,12 @@ deny contains sprintf("no role of this principal may read for purpose %s", [docu
 	not document_purpose_readable
 }
 
+# The consent rules on documents apply only to a principal that some rule
+# lets use the document: to one that may not use it at all, the answer is
+# the same whether or not the person consented (it learns nothing of them).
 deny contains sprintf("purpose %s needs the consent of the person the document is about", [document_purpose]) if {
 	input.action == "documents.write"
+	count(allow) > 0
 	document_rules
 	purpose(document_purpose).legal_basis == "consent"
 	some s in res_list("subjects")
@@ -452,6 +456,7 @@ deny contains sprintf("purpose %s needs the consent of the person the document i
 
 deny contains sprintf("consent to purpose %s was withdrawn or never given", [document_purpose]) if {
 	input.action == "documents.read"
+	count(allow) > 0
 	document_rules
 	not own_document
 	purpose(document_purpose).legal_basis == "consent"

@@ -479,3 +479,17 @@ test_allow_document_own_and_admin if {
 	doc(admin, "documents.read", skills_state, no_consents).allow
 	doc(admin, "documents.write", skills_state, no_consents).allow
 }
+
+# A principal that no rule lets read documents gets one answer whatever
+# the person's consent: it learns nothing of who withdrew.
+test_deny_document_read_without_a_rule_hides_consent if {
+	withdrawn := doc(hr_for("skills-development"), "documents.read", skills_state, consents(alice, "skills-development", false))
+	granted := doc(hr_for("skills-development"), "documents.read", skills_state, consents(alice, "skills-development", true))
+	never := doc(hr_for("skills-development"), "documents.read", skills_state, no_consents)
+	not withdrawn.allow
+	withdrawn.reasons == ["no rule permits documents.read for this principal"]
+	granted.reasons == withdrawn.reasons
+	never.reasons == withdrawn.reasons
+	d := doc(hr_for("skills-development"), "documents.write", skills_state, no_consents)
+	d.reasons == ["no rule permits documents.write for this principal"]
+}
