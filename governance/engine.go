@@ -454,6 +454,11 @@ func (e *Engine) saveRevision(ctx context.Context, ps *policySet, activated bool
 	return e.records.PutRecord(ctx, recordKindActive, activeKey, b)
 }
 
+// errDecisionTimeout marks a policy evaluation that did not finish within
+// DecisionTimeout: the request is refused as Unavailable (503), the
+// server being too slow now, rather than Internal.
+var errDecisionTimeout = errors.New("policy evaluation timed out")
+
 // eval evaluates the policy for in within DecisionTimeout and returns the
 // decision and the raw decision object.
 func (ps *policySet) eval(ctx context.Context, in Input) (Decision, map[string]any, error) {
@@ -463,7 +468,7 @@ func (ps *policySet) eval(ctx context.Context, in Input) (Decision, map[string]a
 	rs, err := ps.query.Eval(ctx, rego.EvalInput(in.value()))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("policy evaluation of %s took longer than %s: %w", in.Action, DecisionTimeout, err)
+			err = fmt.Errorf("%w: %s took longer than %s: %w", errDecisionTimeout, in.Action, DecisionTimeout, err)
 		}
 		return Decision{}, nil, &xapi.Error{Kind: xapi.Internal, Op: op, Err: err}
 	}

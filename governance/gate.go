@@ -600,13 +600,17 @@ func (g *Gate) subjectCounts(c aboutCounts) ([]string, map[string]int) {
 }
 
 // refuse records a failed decision as a denial and returns a fail-closed
-// error. A policy that cannot be evaluated refuses the access.
+// error. A policy that cannot be evaluated refuses the access: Unavailable
+// (503) when it ran out of time, else Internal.
 func (g *Gate) refuse(ctx context.Context, op string, p Principal, action string, resources []string, cause error) error {
 	e := g.entry(ctx, p, action, resources, g.cfg.Engine.Revision())
 	e.Decision, e.Reasons = "deny", []string{"policy evaluation failed"}
 	g.cfg.Logger.ErrorContext(ctx, "policy evaluation failed; access refused", "action", action, "request_id", e.RequestID, "err", cause)
 	if err := g.record(ctx, e); err != nil {
 		return err
+	}
+	if errors.Is(cause, errDecisionTimeout) {
+		return &xapi.Error{Kind: xapi.Unavailable, Op: op, Msg: "the policy could not be evaluated in time, so the access was refused; try again later", Err: cause}
 	}
 	var xe *xapi.Error
 	if errors.As(cause, &xe) && xe.Kind != xapi.Internal {
