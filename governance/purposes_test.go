@@ -638,3 +638,23 @@ func TestParsePolicyData(t *testing.T) {
 		})
 	}
 }
+
+// A write that names a purpose needs it defined: "nope" is refused, not
+// recorded as the purpose in force of an allowed write.
+func TestWriteNamedPurposeMustBeDefined(t *testing.T) {
+	f := newPurposeFixture(t, policies.FS)
+	named := f.client
+	named.Purpose = "nope"
+	_, err := f.gate.PutStatements(context.Background(), named, []*xapi.Statement{about(t, aliceMbox, completed, fireSafety, "")}, xapi.V200, nil)
+	if xapi.ErrorKind(err) != xapi.Forbidden || !strings.Contains(xapi.ErrorMessage(err), "purpose nope is not defined") {
+		t.Fatalf("PutStatements naming purpose nope = %v, want Forbidden: purpose nope is not defined", err)
+	}
+	if e := f.audit.Entries()[len(f.audit.Entries())-1]; e.Decision != "deny" {
+		t.Errorf("audit entry %s for purpose %s, want deny", e.Decision, e.Purpose)
+	}
+	if n := len(f.store.Statements()); n != 0 {
+		t.Errorf("%d statements stored, want 0", n)
+	}
+	named.Purpose = "compliance-training"
+	f.put(t, named, about(t, aliceMbox, completed, fireSafety, ""))
+}

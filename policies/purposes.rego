@@ -107,6 +107,23 @@ deny contains sprintf("statements map to purpose %s, which is not defined", [wri
 	not write_def
 }
 
+# A purpose the writer names (X-Custodia-Purpose or its credential's
+# default) must be defined, and, when the purpose names the clients that
+# write for it, the writer must be one of them.
+deny contains sprintf("purpose %s is not defined", [principal_purpose]) if {
+	input.action == "statements.write"
+	principal_purpose != ""
+	has_purposes
+	not purpose(principal_purpose)
+}
+
+deny contains sprintf("this principal may not write for purpose %s", [principal_purpose]) if {
+	input.action == "statements.write"
+	count(object.get(object.get(purpose(principal_purpose), "match", {}), "clients", [])) > 0
+	not input.resource.client in purpose(principal_purpose).match.clients
+	not admin_bypass
+}
+
 deny contains sprintf("purpose %s needs the consent of every person the statement is about", [write_purpose]) if {
 	input.action == "statements.write"
 	write_def.legal_basis == "consent"

@@ -493,3 +493,24 @@ test_deny_document_read_without_a_rule_hides_consent if {
 	d := doc(hr_for("skills-development"), "documents.write", skills_state, no_consents)
 	d.reasons == ["no rule permits documents.write for this principal"]
 }
+
+write_as(principal, resource, purposes) := d if {
+	d := authz.decision with input as {"principal": principal, "action": "statements.write", "resource": resource, "context": no_consents}
+		with data.custodia.purposes as purposes
+		with data.custodia.settings as fixture.settings
+}
+
+test_deny_write_for_an_undefined_named_purpose if {
+	d := write_as(object.union(client, {"purpose": "nope"}), other_course, fixture.purposes)
+	not d.allow
+	d.reasons == ["purpose nope is not defined"]
+	write_as(object.union(client, {"purpose": "learning-records"}), other_course, fixture.purposes).allow
+}
+
+test_deny_write_for_a_named_purpose_of_other_clients if {
+	only_hris := json.patch(fixture.purposes, [{"op": "add", "path": "/learning-records/match/clients", "value": ["k-hris"]}])
+	d := write_as(object.union(client, {"purpose": "learning-records"}), other_course, only_hris)
+	not d.allow
+	d.reasons == ["this principal may not write for purpose learning-records"]
+	write_as(object.union(admin, {"purpose": "learning-records"}), other_course, only_hris).allow
+}
