@@ -347,11 +347,14 @@ func retentionText(days int) string {
 }
 
 // MyStatements returns one page of the statements about the person p stands
-// for (as actor, or object Agent), as QueryStatements does for the query
-// agent=<p's agent>, and the position token of the next page.
+// for (as actor, object Agent, or Group member) under any of their
+// identities (p.Identities: an mbox and its mbox_sha1sum), as
+// QueryStatements decides them, and the position token of the next page.
 func (g *Gate) MyStatements(ctx context.Context, p Principal, after string, limit int) ([]*xapi.Statement, string, error) {
 	if err := person(p, "governance.MyStatements"); err != nil {
 		return nil, "", err
 	}
-	return g.QueryStatements(ctx, p, xapi.Query{Agent: p.Agent, Limit: limit}, after)
+	// By every identity of the person: their IFI and, for an mbox, its
+	// mbox_sha1sum, as the statement resource's own-statement rule reads them.
+	return g.queryStatements(ctx, p, xapi.Query{Limit: limit}, after, p.Identities())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -384,6 +385,13 @@ func (g *Gate) GetStatement(ctx context.Context, p Principal, id string, voided 
 // q.Limit (or the maximum) statements that match and that p may see, and
 // the position token of the next page ("" at the end).
 func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, after string) ([]*xapi.Statement, string, error) {
+	return g.queryStatements(ctx, p, q, after, nil)
+}
+
+// queryStatements is QueryStatements; when own is not empty, it keeps only
+// statements one of whose own agents (actor, Agent or Group object,
+// members) has an IFI in own.
+func (g *Gate) queryStatements(ctx context.Context, p Principal, q xapi.Query, after string, own []string) ([]*xapi.Statement, string, error) {
 	const op = "governance.QueryStatements"
 	action := "statements.query"
 	desc := describeQuery(q)
@@ -423,12 +431,19 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 			q.Purpose = coarse.Obligations.Purpose
 		}
 	}
+	if len(own) > 0 {
+		q.Rows = restrictAgents(q.Rows, own)
+	}
 	cache := map[string]Decision{}
 	masks := map[string][]string{}
 	withheld := 0
 	glass := coarse
 	keep := func(s *xapi.Statement) (bool, error) {
-		in, err := g.readInput(ctx, p, s, s.Facts(), rc)
+		f := s.Facts()
+		if len(own) > 0 && !slices.ContainsFunc(f.Agents, func(a string) bool { return slices.Contains(own, a) }) {
+			return false, nil
+		}
+		in, err := g.readInput(ctx, p, s, f, rc)
 		if err != nil {
 			return false, err
 		}
@@ -481,6 +496,20 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 		}
 	}
 	return stmts, next, nil
+}
+
+// restrictAgents returns rows (nil: every row) narrowed to statements one
+// of whose own agents has an IFI in ids.
+func restrictAgents(rows *xapi.RowFilter, ids []string) *xapi.RowFilter {
+	if rows == nil {
+		return &xapi.RowFilter{Any: []xapi.RowCondition{{Agents: [][]string{ids}}}}
+	}
+	out := &xapi.RowFilter{Any: make([]xapi.RowCondition, len(rows.Any))}
+	for i, c := range rows.Any {
+		c.Agents = append(slices.Clone(c.Agents), ids)
+		out.Any[i] = c
+	}
+	return out
 }
 
 // describeQuery names the filters of q without their values, which may be

@@ -2,9 +2,12 @@ package governance_test
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -657,4 +660,26 @@ func TestWriteNamedPurposeMustBeDefined(t *testing.T) {
 	}
 	named.Purpose = "compliance-training"
 	f.put(t, named, about(t, aliceMbox, completed, fireSafety, ""))
+}
+
+// A person's own statements include those that name them by the
+// mbox_sha1sum of their mbox, as actor or object.
+func TestMyStatementsBySHA1Sum(t *testing.T) {
+	f := newPurposeFixture(t, policies.FS)
+	sum := sha1.Sum([]byte(aliceMbox))
+	hashed, err := xapi.ParseStatement([]byte(fmt.Sprintf(`{"actor":{"mbox_sha1sum":%q},"verb":{"id":%q},"object":{"id":%q}}`, hex.EncodeToString(sum[:]), completed, fireSafety)), xapi.V200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := f.put(t, f.client, about(t, aliceMbox, completed, fireSafety, ""), hashed, about(t, bobMbox, completed, fireSafety, ""))
+	mine, _, err := f.gate.MyStatements(context.Background(), f.alice, "", 10)
+	var got []string
+	for _, s := range mine {
+		got = append(got, s.ID())
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(ids[:2]))
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("MyStatements(alice) = %v, %v; want %v (by mbox and by mbox_sha1sum)", got, err, want)
+	}
 }
