@@ -104,19 +104,26 @@ func (s *Server) handleCredentialsCreate(w http.ResponseWriter, r *http.Request,
 // default for OAuth clients (statements/write, statements/read/mine); for
 // a learner also state and profile, which the course player acting for
 // that person needs (cmi5 reads LMS.LaunchData and the learner
-// preferences); all for an admin.
+// preferences); all for an admin. Staff roles alone (hr, compliance,
+// auditor) write no statements: they get statements/read/mine, which
+// reads only their own statements when the credential names a person.
 func defaultScopes(roles []string) []string {
-	learner := false
+	learner, writer := false, false
 	for _, r := range roles {
 		switch r {
 		case governance.RoleAdmin:
 			return []string{"all"}
 		case governance.RoleLearner:
-			learner = true
+			learner, writer = true, true
+		case governance.RoleClient:
+			writer = true
 		}
 	}
-	if learner {
+	switch {
+	case learner:
 		return []string{"statements/write", "statements/read/mine", "state", "profile"}
+	case !writer && len(roles) > 0:
+		return []string{"statements/read/mine"}
 	}
 	return []string{"statements/write", "statements/read/mine"}
 }

@@ -197,6 +197,18 @@ func TestCredentialsAPI(t *testing.T) {
 	if strings.Join(c.Scopes, " ") != "statements/write statements/read/mine state profile" {
 		t.Errorf("default scopes = %v", c.Scopes)
 	}
+	for _, tc := range []struct{ roles, want string }{
+		{`["hr"]`, "statements/read/mine"},
+		{`["compliance","auditor"]`, "statements/read/mine"},
+		{`["client"]`, "statements/write statements/read/mine"},
+		{`["client","hr"]`, "statements/write statements/read/mine"},
+	} {
+		w := ts.do(t, "POST", "/api/v1/credentials", `{"name":"staff","roles":`+tc.roles+`}`, nil)
+		var got struct{ Scopes []string }
+		if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != 201 || err != nil || strings.Join(got.Scopes, " ") != tc.want {
+			t.Errorf("default scopes of roles %s = %d %v, want %s", tc.roles, w.Code, got.Scopes, tc.want)
+		}
+	}
 	learner := map[string]string{"Authorization": "Basic " + basic(c.Key, c.Secret)}
 	wantError(t, ts.do(t, "GET", "/api/v1/credentials", "", learner), 403, "credentials.manage")
 	wantError(t, ts.do(t, "POST", "/api/v1/credentials", `{"name":"x","roles":["wizard"]}`, nil), 400, "wizard")
