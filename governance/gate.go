@@ -450,7 +450,6 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 		return nil, "", err
 	}
 	e := g.entry(ctx, p, action, desc, coarse.Revision)
-	e.noteBreakGlass(glass)
 	subjects := map[string]bool{}
 	for _, s := range stmts {
 		e.Resources = append(e.Resources, s.ID())
@@ -463,6 +462,7 @@ func (g *Gate) QueryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if withheld > 0 {
 		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", withheld))
 	}
+	e.noteBreakGlass(glass) // after the reasons: it adds the session's
 	if err := g.record(ctx, e); err != nil {
 		return nil, "", err
 	}

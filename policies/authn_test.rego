@@ -36,9 +36,10 @@ open_request(minutes) := {"kind": "break_glass", "minutes": minutes, "purpose": 
 
 # --- opening and reviewing sessions ---
 
+# Without the setting, the longest session is 240 minutes (whatever data.json says).
 test_allow_hr_and_compliance_open_break_glass if {
-	decide(hr, "break_glass.open", open_request(60), {}).allow
-	decide(compliance, "break_glass.open", open_request(240), {}).allow
+	decide(hr, "break_glass.open", open_request(60), {}).allow with data.custodia.settings as {}
+	decide(compliance, "break_glass.open", open_request(240), {}).allow with data.custodia.settings as {}
 }
 
 test_deny_others_open_break_glass if {
@@ -48,9 +49,16 @@ test_deny_others_open_break_glass if {
 }
 
 test_deny_break_glass_longer_than_the_maximum if {
-	d := decide(hr, "break_glass.open", open_request(241), {})
+	d := decide(hr, "break_glass.open", open_request(241), {}) with data.custodia.settings as {}
 	not d.allow
 	d.reasons == ["break-glass access lasts at most 240 minutes"]
+}
+
+test_deny_break_glass_longer_than_the_configured_maximum if {
+	d := decide(hr, "break_glass.open", open_request(61), {}) with data.custodia.settings.break_glass_max_minutes as 60
+	not d.allow
+	d.reasons == ["break-glass access lasts at most 60 minutes"]
+	decide(hr, "break_glass.open", open_request(60), {}).allow with data.custodia.settings.break_glass_max_minutes as 60
 }
 
 test_allow_compliance_and_auditor_review_break_glass if {
