@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"custodia/xapi"
@@ -33,12 +35,26 @@ const (
 	ActionBreakGlassReview = "break_glass.review"
 )
 
-// Limits of a break-glass request. The policy may allow fewer minutes.
+// Limits of a break-glass request.
 const (
 	minJustification = 20   // bytes, after trimming
 	maxJustification = 2000 // bytes
 	maxBreakGlassMin = 24 * 60
 )
+
+// DefaultBreakGlassMaxMinutes is the longest break-glass session when the
+// policy data's settings.break_glass_max_minutes is not set. The Gate
+// refuses a longer request (Invalid) and policies/authn.rego reads the same
+// setting with the same default.
+const DefaultBreakGlassMaxMinutes = 240
+
+// BreakGlassMaxMinutes is the longest break-glass session d allows.
+func (d PolicyData) BreakGlassMaxMinutes() int {
+	if m := d.Settings.BreakGlassMaxMinutes; m > 0 {
+		return m
+	}
+	return DefaultBreakGlassMaxMinutes
+}
 
 // BreakGlass is a break-glass session.
 type BreakGlass struct {
@@ -57,8 +73,8 @@ type BreakGlass struct {
 // BreakGlassRequest asks for a break-glass session.
 type BreakGlassRequest struct {
 	Justification string // why access beyond policy is needed: at least 20 bytes, at most 2000
-	Minutes       int    // how long the session lasts: 1 to 1440, and no more than the policy allows
-	Purpose       string // the purpose the access serves (optional; a purpose identifier)
+	Minutes       int    // how long the session lasts: 1 to the policy data's BreakGlassMaxMinutes
+	Purpose       string // the purpose the access serves (optional; one of the policy's purposes)
 }
 
 // breakGlassSessions keeps the sessions in memory, loaded from the record
@@ -68,6 +84,9 @@ type breakGlassSessions struct {
 	mu     sync.Mutex
 	loaded bool
 	byID   map[string]BreakGlass // every session, open or not
+	// opening serialises OpenBreakGlass, so that two concurrent requests
+	// of one principal cannot both open a session.
+	opening sync.Mutex
 }
 
 // load reads the stored sessions once. mu is held.
@@ -95,8 +114,9 @@ func (b *breakGlassSessions) load(ctx context.Context, rs RecordStore) error {
 	return nil
 }
 
-// openSession returns p's open break-glass session at now with the latest
-// expiry. When no session at all is open, p's pseudonym is not computed.
+// openSession returns p's open break-glass session at now (OpenBreakGlass
+// opens at most one per principal). When no session at all is open, p's
+// pseudonym is not computed.
 func (g *Gate) openSession(ctx context.Context, p Principal, now time.Time) (BreakGlass, bool, error) {
 	b := &g.glass
 	b.mu.Lock()
@@ -155,37 +175,79 @@ func (g *Gate) decide(ctx context.Context, in Input) (Decision, error) {
 			// claims break-glass without one is broken. Fail closed.
 			return Decision{}, &xapi.Error{Kind: xapi.Internal, Op: "governance.Decide", Err: fmt.Errorf("policy decision for %s claims break-glass access without an open session", in.Action)}
 		}
-		d.Justification = s.Justification
+		d.Justification, d.Session = s.Justification, s.ID
+		d.Reasons = append(slices.Clip(d.Reasons), sessionReason(s.ID))
 	}
 	return d, nil
 }
 
+// sessionReason is the reason that names the break-glass session an access
+// was allowed under, so that a reviewer can link the audit entry to the
+// session listed by BreakGlassSessions.
+func sessionReason(id string) string { return "break-glass session " + id }
+
 // noteBreakGlass marks e as a break-glass access when d was allowed only
-// under break-glass.
+// under break-glass, naming the session among its reasons.
 func (e *AuditEntry) noteBreakGlass(d Decision) {
 	if d.BreakGlass {
 		e.BreakGlass, e.Justification = true, d.Justification
+		if r := sessionReason(d.Session); !slices.Contains(e.Reasons, r) {
+			e.Reasons = append(slices.Clip(e.Reasons), r)
+		}
 	}
+}
+
+// validJustification reports whether s (trimmed) is a justification: UTF-8
+// text of the allowed length with no control characters (NUL, ESC, line
+// breaks…) and no bidirectional overrides, which could disguise what a
+// reviewer reads.
+func validJustification(s string) bool {
+	if len(s) < minJustification || len(s) > maxJustification || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.In(r, unicode.Cc, unicode.Zl, unicode.Zp) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 {
+			return false
+		}
+	}
+	return true
 }
 
 // OpenBreakGlass opens a break-glass session for p, when the policy lets
 // p's roles do so (action break_glass.open, resource {"kind":
 // "break_glass", "minutes", "purpose"}). The session starts now and ends
-// after req.Minutes. An invalid request is Invalid; a refusal is Forbidden.
+// after req.Minutes. An invalid request (a justification too short, too
+// long or with control characters, minutes beyond the policy data's
+// BreakGlassMaxMinutes, a purpose the policy does not define) is Invalid; a
+// principal with a session still open gets Conflict (at most one session
+// each, so that every access is linked to one justification); a refusal is
+// Forbidden.
 func (g *Gate) OpenBreakGlass(ctx context.Context, p Principal, req BreakGlassRequest) (BreakGlass, error) {
 	const op = "governance.OpenBreakGlass"
 	req.Justification = strings.TrimSpace(req.Justification)
+	data := g.cfg.Engine.PolicyData()
+	maxMin := data.BreakGlassMaxMinutes()
+	_, defined := data.Purposes[req.Purpose]
 	switch {
-	case len(req.Justification) < minJustification || len(req.Justification) > maxJustification || !utf8.ValidString(req.Justification):
-		return BreakGlass{}, xapi.Errorf(xapi.Invalid, op, "justification is required: %d to %d bytes of UTF-8 text saying why access beyond policy is needed", minJustification, maxJustification)
-	case req.Minutes < 1 || req.Minutes > maxBreakGlassMin:
-		return BreakGlass{}, xapi.Errorf(xapi.Invalid, op, "minutes must be a whole number from 1 to %d", maxBreakGlassMin)
+	case !validJustification(req.Justification):
+		return BreakGlass{}, xapi.Errorf(xapi.Invalid, op, "justification is required: %d to %d bytes of UTF-8 text without control characters, saying why access beyond policy is needed", minJustification, maxJustification)
+	case req.Minutes < 1 || req.Minutes > maxMin:
+		return BreakGlass{}, xapi.Errorf(xapi.Invalid, op, "minutes must be a whole number from 1 to %d", maxMin)
 	case req.Purpose != "" && !ValidPurpose(req.Purpose):
 		return BreakGlass{}, xapi.Errorf(xapi.Invalid, op, "purpose must be a purpose identifier: 1 to 64 of a-z, 0-9, '.', '_', '-'")
+	case req.Purpose != "" && !defined:
+		return BreakGlass{}, xapi.Errorf(xapi.Invalid, op, "purpose %s is not defined", req.Purpose)
+	}
+	g.glass.opening.Lock()
+	defer g.glass.opening.Unlock()
+	now := g.cfg.Now().UTC()
+	if cur, open, err := g.openSession(ctx, p, now); err != nil {
+		return BreakGlass{}, err
+	} else if open {
+		return BreakGlass{}, xapi.Errorf(xapi.Conflict, op, "a break-glass session of this principal is open until %s: it ends by itself then", cur.Expires.UTC().Format(time.RFC3339))
 	}
 	id := randomToken(12)
 	res := map[string]any{"kind": "break_glass", "minutes": req.Minutes, "purpose": req.Purpose}
-	now := g.cfg.Now().UTC()
 	d, err := g.cfg.Engine.Decide(ctx, Input{Principal: p, Action: ActionBreakGlassOpen, Resource: res, Context: map[string]any{"now": now.Format(time.RFC3339Nano)}})
 	resources := []string{"break_glass:" + id}
 	if err != nil {

@@ -2,6 +2,8 @@ package governance_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,41 +63,58 @@ func TestBreakGlass(t *testing.T) {
 		{"short justification", hr, governance.BreakGlassRequest{Justification: "because", Minutes: 30}, xapi.Invalid},
 		{"blank justification", hr, governance.BreakGlassRequest{Justification: strings.Repeat(" ", 40), Minutes: 30}, xapi.Invalid},
 		{"no minutes", hr, governance.BreakGlassRequest{Justification: justification}, xapi.Invalid},
-		{"beyond the policy's maximum", hr, governance.BreakGlassRequest{Justification: justification, Minutes: 241}, xapi.Forbidden},
+		{"beyond the policy's maximum", hr, governance.BreakGlassRequest{Justification: justification, Minutes: 241}, xapi.Invalid},
 		{"bad purpose", hr, governance.BreakGlassRequest{Justification: justification, Minutes: 30, Purpose: "Free Text"}, xapi.Invalid},
+		{"undefined purpose", hr, governance.BreakGlassRequest{Justification: justification, Minutes: 30, Purpose: "investigation"}, xapi.Invalid},
+		{"NUL in justification", hr, governance.BreakGlassRequest{Justification: justification + "\x00", Minutes: 30}, xapi.Invalid},
+		{"ESC in justification", hr, governance.BreakGlassRequest{Justification: "\x1b[2J" + justification, Minutes: 30}, xapi.Invalid},
+		{"newline in justification", hr, governance.BreakGlassRequest{Justification: justification + "\nforged line", Minutes: 30}, xapi.Invalid},
+		{"bidi override in justification", hr, governance.BreakGlassRequest{Justification: justification + "\u202e", Minutes: 30}, xapi.Invalid},
 	}
 	for _, tt := range refusals {
 		if _, err := f.gate.OpenBreakGlass(ctx, tt.p, tt.req); xapi.ErrorKind(err) != tt.kind {
 			t.Errorf("OpenBreakGlass(%s) = %v, want %v", tt.name, err, tt.kind)
 		}
 	}
+	// One limit, one message: the Gate's, from the policy data (default 240).
+	if _, err := f.gate.OpenBreakGlass(ctx, hr, governance.BreakGlassRequest{Justification: justification, Minutes: 1440}); err == nil || !strings.Contains(err.Error(), "from 1 to 240") {
+		t.Errorf("OpenBreakGlass(1440 minutes) = %v, want the message naming 1 to 240", err)
+	}
 	if err := read(); xapi.ErrorKind(err) != xapi.NotFound {
 		t.Fatalf("hr GetStatement after refused openings = %v, want NotFound", err)
 	}
 
-	opened, err := f.gate.OpenBreakGlass(ctx, hr, governance.BreakGlassRequest{Justification: "  " + justification + "\n", Minutes: 30, Purpose: "investigation"})
+	opened, err := f.gate.OpenBreakGlass(ctx, hr, governance.BreakGlassRequest{Justification: "  " + justification + "\n", Minutes: 30, Purpose: "compliance-training"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !opened.Open || opened.Justification != justification || !opened.Expires.Equal(f.clock.Now().Add(30*time.Minute)) || opened.Purpose != "investigation" {
+	if !opened.Open || opened.Justification != justification || !opened.Expires.Equal(f.clock.Now().Add(30*time.Minute)) || opened.Purpose != "compliance-training" {
 		t.Fatalf("OpenBreakGlass = %+v, want an open session of 30 minutes with the trimmed justification", opened)
 	}
 	if e := f.lastEntry(t); e.Action != governance.ActionBreakGlassOpen || !e.BreakGlass || e.Justification != justification {
 		t.Errorf("audit entry of the opening = %+v, want break_glass.open flagged with its justification", e)
 	}
 
+	// At most one open session per principal: a second is a conflict
+	// naming when the first ends, so every access links to one justification.
+	_, err = f.gate.OpenBreakGlass(ctx, hr, governance.BreakGlassRequest{Justification: "A second, different reason for looking at the records.", Minutes: 60})
+	if xapi.ErrorKind(err) != xapi.Conflict || !strings.Contains(err.Error(), opened.Expires.UTC().Format(time.RFC3339)) {
+		t.Errorf("second OpenBreakGlass while one is open = %v, want Conflict naming %s", err, opened.Expires.UTC().Format(time.RFC3339))
+	}
+	sessionReason := "break-glass session " + opened.ID
+
 	if err := read(); err != nil {
 		t.Fatalf("hr GetStatement under break-glass = %v, want the statement", err)
 	}
-	if e := f.lastEntry(t); !e.BreakGlass || e.Justification != justification || e.Decision != "allow" || len(e.Subjects) != 1 {
-		t.Errorf("audit entry of the read = %+v, want an allowed read of bob flagged with the justification", e)
+	if e := f.lastEntry(t); !e.BreakGlass || e.Justification != justification || e.Decision != "allow" || len(e.Subjects) != 1 || !slices.Contains(e.Reasons, sessionReason) {
+		t.Errorf("audit entry of the read = %+v, want an allowed read of bob flagged with the justification and reason %q", e, sessionReason)
 	}
 	got, _, err := f.gate.QueryStatements(ctx, hr, xapi.Query{}, "")
 	if err != nil || len(got) != 1 {
 		t.Fatalf("hr QueryStatements under break-glass = %d statements, %v; want 1", len(got), err)
 	}
-	if e := f.lastEntry(t); !e.BreakGlass || e.Count != 1 {
-		t.Errorf("audit entry of the query = %+v, want flagged, count 1", e)
+	if e := f.lastEntry(t); !e.BreakGlass || e.Count != 1 || !slices.Contains(e.Reasons, sessionReason) {
+		t.Errorf("audit entry of the query = %+v, want flagged, count 1, reason %q", e, sessionReason)
 	}
 	// Break-glass reads; it never writes.
 	if _, err := f.gate.PutStatements(ctx, hr, []*xapi.Statement{s}, xapi.V200, nil); xapi.ErrorKind(err) != xapi.Forbidden {
@@ -209,5 +228,35 @@ func TestDefineScope(t *testing.T) {
 	}
 	if got := name(); !strings.Contains(got, "by definer") || strings.Contains(got, "plain") {
 		t.Errorf("canonical definition after a write without define = %s, want unchanged", got)
+	}
+}
+
+// TestBreakGlassMaxMinutesSetting checks that the longest session comes from
+// the policy data's settings.break_glass_max_minutes, for the Gate's check
+// and its message alike, and that the setting is bounded.
+func TestBreakGlassMaxMinutesSetting(t *testing.T) {
+	f := newPurposeFixture(t, policies.FS)
+	ctx := context.Background()
+	hr := staff("hr", "learning-records")
+	set := func(v any) error {
+		data := policyData(t)
+		data["custodia"].(map[string]any)["settings"].(map[string]any)["break_glass_max_minutes"] = v
+		b, _ := json.Marshal(data)
+		_, err := f.gate.PutPolicyData(ctx, f.admin, b)
+		return err
+	}
+	for _, bad := range []any{-1, 1441} {
+		if err := set(bad); xapi.ErrorKind(err) != xapi.Invalid {
+			t.Errorf("PutPolicyData(break_glass_max_minutes %v) = %v, want Invalid", bad, err)
+		}
+	}
+	if err := set(60); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gate.OpenBreakGlass(ctx, hr, governance.BreakGlassRequest{Justification: justification, Minutes: 61}); xapi.ErrorKind(err) != xapi.Invalid || !strings.Contains(err.Error(), "from 1 to 60") {
+		t.Errorf("OpenBreakGlass(61 minutes, limit 60) = %v, want Invalid naming 1 to 60", err)
+	}
+	if _, err := f.gate.OpenBreakGlass(ctx, hr, governance.BreakGlassRequest{Justification: justification, Minutes: 60}); err != nil {
+		t.Errorf("OpenBreakGlass(60 minutes, limit 60) = %v, want a session", err)
 	}
 }

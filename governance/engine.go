@@ -74,9 +74,11 @@ type Decision struct {
 	Obligations Obligations
 	// BreakGlass reports that the policy allowed the decision only because
 	// the principal had opened break-glass access (breakglass.go); the Gate
-	// sets Justification to that session's justification.
+	// sets Justification to that session's justification and Session to
+	// its id.
 	BreakGlass    bool
 	Justification string
+	Session       string
 }
 
 // PolicySet is a complete policy: Rego modules by file name (names ending

@@ -476,7 +476,6 @@ func (g *Gate) queryStatements(ctx context.Context, p Principal, q xapi.Query, a
 		return nil, "", err
 	}
 	e := g.entry(ctx, p, action, desc, coarse.Revision)
-	e.noteBreakGlass(glass)
 	about := aboutCounts{}
 	for _, s := range stmts {
 		e.Resources = append(e.Resources, s.ID())
@@ -487,6 +486,7 @@ func (g *Gate) queryStatements(ctx context.Context, p Principal, q xapi.Query, a
 	if withheld > 0 {
 		e.Reasons = append(append([]string(nil), e.Reasons...), fmt.Sprintf("%d statements withheld by policy", withheld))
 	}
+	e.noteBreakGlass(glass) // after the reasons: it adds the session's
 	if err := g.record(ctx, e); err != nil {
 		return nil, "", err
 	}

@@ -72,6 +72,9 @@ type Settings struct {
 	// AdminBypass lets admin read statements of every purpose.
 	AdminBypass bool       `json:"admin_bypass"`
 	Controller  Controller `json:"controller"`
+	// BreakGlassMaxMinutes is the longest break-glass session that may be
+	// opened: 1 to 1440 minutes; 0 (absent): DefaultBreakGlassMaxMinutes.
+	BreakGlassMaxMinutes int `json:"break_glass_max_minutes,omitempty"`
 }
 
 // Controller is the PII controller named in consent receipts.
@@ -139,6 +142,9 @@ func ParsePolicyData(doc map[string]any) (PolicyData, error) {
 		if err := strictDecode(raw.Settings, &out.Settings); err != nil {
 			return out, xapi.Errorf(xapi.Invalid, op, "settings: %s", err)
 		}
+	}
+	if m := out.Settings.BreakGlassMaxMinutes; m < 0 || m > maxBreakGlassMin {
+		return out, xapi.Errorf(xapi.Invalid, op, "settings.break_glass_max_minutes must be 1 to %d (0 or absent: %d)", maxBreakGlassMin, DefaultBreakGlassMaxMinutes)
 	}
 	if d := out.Settings.DefaultPurpose; d != "" {
 		if _, ok := out.Purposes[d]; !ok {

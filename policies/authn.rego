@@ -4,7 +4,7 @@
 # --- break-glass ---------------------------------------------------------------
 # A principal whose role is in break_glass_roles may open a break-glass
 # session (POST /api/v1/break-glass) with a written justification, for at
-# most break_glass_max_minutes. While it is open, the Gate sets
+# most break_glass_max_minutes; at most one at a time. While it is open, the Gate sets
 #
 #   input.context.break_glass = {"id", "opened", "expires", "purpose"}
 #
@@ -22,7 +22,15 @@ break_glass_roles := {"hr", "compliance"}
 
 break_glass_reviewers := {"compliance", "auditor"}
 
-break_glass_max_minutes := 240
+# The longest session: data.custodia.settings.break_glass_max_minutes, or
+# 240 (governance.DefaultBreakGlassMaxMinutes). The Gate refuses a longer
+# request before asking (400); this rule keeps the policy's answer the same.
+default break_glass_max_minutes := 240
+
+break_glass_max_minutes := m if {
+	m := data.custodia.settings.break_glass_max_minutes
+	m > 0
+}
 
 # The reads of records that break-glass opens.
 break_glass_actions := {

@@ -37,9 +37,10 @@ open_request(minutes) := {"kind": "break_glass", "minutes": minutes, "purpose": 
 
 # --- opening and reviewing sessions ---
 
+# Without the setting, the longest session is 240 minutes (whatever data.json says).
 test_allow_hr_and_compliance_open_break_glass if {
-	decide(hr, "break_glass.open", open_request(60), {}).allow
-	decide(compliance, "break_glass.open", open_request(240), {}).allow
+	decide(hr, "break_glass.open", open_request(60), {}).allow with data.custodia.settings as {}
+	decide(compliance, "break_glass.open", open_request(240), {}).allow with data.custodia.settings as {}
 }
 
 test_deny_others_open_break_glass if {
@@ -49,9 +50,23 @@ test_deny_others_open_break_glass if {
 }
 
 test_deny_break_glass_longer_than_the_maximum if {
-	d := decide(hr, "break_glass.open", open_request(241), {})
+	d := decide(hr, "break_glass.open", open_request(241), {}) with data.custodia.settings as {}
 	not d.allow
 	d.reasons == ["break-glass access lasts at most 240 minutes"]
+}
+
+# decide pins the settings to the fixture's, so this test sets the maximum
+# on a copy of them.
+decide_with_max(principal, resource, max) := d if {
+	settings := object.union(fixture.settings, {"break_glass_max_minutes": max})
+	d := authz.decision with input as {"principal": principal, "action": "break_glass.open", "resource": resource, "context": {}} with data.custodia.purposes as fixture.purposes with data.custodia.settings as settings
+}
+
+test_deny_break_glass_longer_than_the_configured_maximum if {
+	d := decide_with_max(hr, open_request(61), 60)
+	not d.allow
+	d.reasons == ["break-glass access lasts at most 60 minutes"]
+	decide_with_max(hr, open_request(60), 60).allow
 }
 
 test_allow_compliance_and_auditor_review_break_glass if {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,10 +116,24 @@ func TestBreakGlassAPI(t *testing.T) {
 	wantStatus(t, ts.do(t, "POST", "/xapi/statements", stmt, nil), 200, "admin POST")
 	wantError(t, ts.do(t, "GET", "/xapi/statements", "", hr), 403, "purpose marketing is not defined")
 
-	body := `{"justification":"Works council request WC-12: check the fire-safety records of a team","minutes":15,"purpose":"investigation"}`
+	body := `{"justification":"Works council request WC-12: check the fire-safety records of a team","minutes":15,"purpose":"compliance-training"}`
 	wantError(t, ts.do(t, "POST", "/api/v1/break-glass", body, auditor), 403, "refused by policy")
 	wantError(t, ts.do(t, "POST", "/api/v1/break-glass", `{"justification":"x","minutes":15}`, hr), 400, "justification")
 	wantError(t, ts.do(t, "POST", "/api/v1/break-glass", `{"justification":"long enough justification text here","minutes":15,"why":1}`, hr), 400, "one JSON object")
+	for _, bad := range []struct{ name, body, msg string }{
+		{"NUL", `{"justification":"Works council request WC-12\u0000 hidden","minutes":15}`, "control characters"},
+		{"ESC", `{"justification":"Works council request WC-12 \u001b[1A\u001b[2K","minutes":15}`, "control characters"},
+		{"newline", `{"justification":"Works council request WC-12\nAPPROVED BY DPO","minutes":15}`, "control characters"},
+		{"undefined purpose", `{"justification":"Works council request WC-12: fire-safety records","minutes":15,"purpose":"investigation"}`, "purpose investigation is not defined"},
+		// One limit and one message, from 1 up to the policy's maximum.
+		{"0 minutes", `{"justification":"Works council request WC-12: fire-safety records","minutes":0}`, "minutes must be a whole number from 1 to 240"},
+		{"241 minutes", `{"justification":"Works council request WC-12: fire-safety records","minutes":241}`, "minutes must be a whole number from 1 to 240"},
+		{"1440 minutes", `{"justification":"Works council request WC-12: fire-safety records","minutes":1440}`, "minutes must be a whole number from 1 to 240"},
+	} {
+		t.Run(bad.name, func(t *testing.T) {
+			wantError(t, ts.do(t, "POST", "/api/v1/break-glass", bad.body, hr), 400, bad.msg)
+		})
+	}
 	w := ts.do(t, "POST", "/api/v1/break-glass", body, hr)
 	var s struct {
 		ID, Justification string
@@ -128,13 +143,16 @@ func TestBreakGlassAPI(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil || w.Code != 201 || !s.Open || !s.Expires.Equal(c.now().Add(15*time.Minute)) {
 		t.Fatalf("open = %d %s, want 201 with an open session of 15 minutes", w.Code, w.Body)
 	}
+	// One open session at a time: a second is 409, naming when the first ends.
+	wantError(t, ts.do(t, "POST", "/api/v1/break-glass", `{"justification":"Another reason, to blur which one a read served","minutes":60}`, hr),
+		409, "open until "+s.Expires.UTC().Format(time.RFC3339))
 	w = ts.do(t, "GET", "/xapi/statements", "", hr)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "alice@example.com") {
 		t.Fatalf("hr GET statements under break-glass = %d %s", w.Code, w.Body)
 	}
 	last := ts.audit.Entries()[len(ts.audit.Entries())-1]
-	if !last.BreakGlass || !strings.HasPrefix(last.Justification, "Works council request WC-12") {
-		t.Errorf("audit entry = %+v, want break-glass with the justification", last)
+	if !last.BreakGlass || !strings.HasPrefix(last.Justification, "Works council request WC-12") || !slices.Contains(last.Reasons, "break-glass session "+s.ID) {
+		t.Errorf("audit entry = %+v, want break-glass with the justification and the session id", last)
 	}
 	wantError(t, ts.do(t, "POST", "/xapi/statements", stmt, hr), 403, "refused by policy")
 	wantError(t, ts.do(t, "GET", "/api/v1/break-glass", "", hr), 403, "refused by policy")
@@ -149,8 +167,30 @@ func TestBreakGlassAPI(t *testing.T) {
 				Open                       bool
 			}
 		}
-		if err := json.Unmarshal(w.Body.Bytes(), &l); err != nil || w.Code != 200 || len(l.Sessions) != 1 || l.Sessions[0].ID != s.ID || l.Sessions[0].Open || l.Sessions[0].Purpose != "investigation" {
+		if err := json.Unmarshal(w.Body.Bytes(), &l); err != nil || w.Code != 200 || len(l.Sessions) != 1 || l.Sessions[0].ID != s.ID || l.Sessions[0].Open || l.Sessions[0].Purpose != "compliance-training" {
 			t.Errorf("GET /api/v1/break-glass = %d %s, want the closed session", w.Code, w.Body)
 		}
+	}
+}
+
+// TestEncodedDotSegments checks that a path whose escaped slashes decode to
+// dot segments is answered with a JSON 404, not an empty redirect to the
+// cleaned path.
+func TestEncodedDotSegments(t *testing.T) {
+	ts := newTestServer(t, 0)
+	for _, tt := range []struct{ method, target string }{
+		{"DELETE", "/api/v1/credentials/..%2F..%2Fx"},
+		{"DELETE", "/api/v1/credentials/..%2Fx"},
+		{"POST", "/api/v1/credentials/..%2F..%2Fx/rotate"},
+		{"GET", "/api/v1/policies/..%2F..%2Fhealthz"},
+		{"GET", "/xapi/..%2Fapi/v1/credentials"},
+	} {
+		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
+			w := ts.do(t, tt.method, tt.target, "", nil)
+			wantError(t, w, 404, "")
+			if loc := w.Header().Get("Location"); loc != "" {
+				t.Errorf("Location = %q, want none", loc)
+			}
+		})
 	}
 }

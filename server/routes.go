@@ -13,6 +13,10 @@ import (
 // routes lists every route of the server.
 func (s *Server) routes() {
 	r := s.router
+	// No path cleaning: gorilla/mux would answer a path with "." or ".."
+	// segments (as /credentials/..%2F..%2Fx decodes to) with an empty 301
+	// to the cleaned path; such a path matches no route and gets a JSON 404.
+	r.SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// gorilla/mux v1.8.1 reports a method mismatch only when no later
 		// route of the same subrouter follows the mismatched one; the later

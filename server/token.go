@@ -72,9 +72,9 @@ type Issuer struct {
 	// RolesClaim names the claim holding the roles (an array of strings or
 	// a space-separated string); default "roles".
 	RolesClaim string `json:"roles_claim,omitempty"`
-	// RoleMap maps values of the roles claim to Custodia roles; without
-	// it, only values that are Custodia role names count. Other values are
-	// ignored.
+	// RoleMap maps values of the roles claim to Custodia roles; it is
+	// required ({} grants no role), and values it does not list are
+	// ignored: no IdP value grants a role by its name alone.
 	RoleMap map[string]string `json:"role_map,omitempty"`
 	// ScopesClaim names the claim holding the xAPI scopes (a space-separated
 	// string, or an array); default "scope". Values that are not xAPI
@@ -176,6 +176,9 @@ func (is Issuer) check() (issuerSettings, error) {
 	default:
 		return st, fmt.Errorf(`agent %q: want "email", "sub" or "none"`, is.Agent)
 	}
+	if is.RoleMap == nil {
+		return st, errors.New(`role_map is required: it lists which values of the roles claim grant which Custodia role ({} for none); nothing is granted by name alone`)
+	}
 	for k, r := range is.RoleMap {
 		if !governance.ValidRole(r) {
 			return st, fmt.Errorf("role_map[%q]: %q is not a role", k, r)
@@ -263,14 +266,17 @@ func NewTokenVerifier(ctx context.Context, issuers []Issuer, opts TokenOptions) 
 			}
 			b, err := os.ReadFile(path)
 			if err != nil {
-				return nil, fmt.Errorf("issuers[%d]: jwks_file: %w", i, err)
+				return nil, fmt.Errorf("issuers[%d]: jwks_file %s cannot be read: %w", i, path, err)
 			}
 			set, err := jwk.Parse(b)
 			if err != nil {
-				return nil, fmt.Errorf("issuers[%d]: jwks_file %s is not a JWK Set: %w", i, cfg.JWKSFile, err)
+				return nil, fmt.Errorf("issuers[%d]: jwks_file %s is not a JWK Set", i, path)
+			}
+			if set.Len() == 0 {
+				return nil, fmt.Errorf("issuers[%d]: jwks_file %s holds no key", i, path)
 			}
 			if is.set, err = publicSet(set); err != nil {
-				return nil, fmt.Errorf("issuers[%d]: jwks_file %s: %w", i, cfg.JWKSFile, err)
+				return nil, fmt.Errorf("issuers[%d]: jwks_file %s: %w", i, path, err)
 			}
 		} else {
 			if cache == nil {
@@ -468,7 +474,7 @@ func (v *TokenVerifier) verify(ctx context.Context, tok string) (governance.Prin
 			jwt.WithContext(ctx),
 		)
 		if err != nil {
-			reason = "verification failed: " + err.Error()
+			reason = tokenRefusal(err)
 			continue
 		}
 		p, err := is.principal(t)
@@ -478,6 +484,31 @@ func (v *TokenVerifier) verify(ctx context.Context, tok string) (governance.Prin
 		return p, ""
 	}
 	return governance.Principal{}, reason
+}
+
+// tokenRefusal is the fixed reason, fit for a log, for a token that jwt.Parse
+// refused. The library's own error text is never used: it may quote claim
+// values (an aud, an iss, a subject's email).
+func tokenRefusal(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired()):
+		return "expired"
+	case errors.Is(err, jwt.ErrTokenNotYetValid()):
+		return "not yet valid"
+	case errors.Is(err, jwt.ErrInvalidIssuedAt()):
+		return "issued in the future"
+	case errors.Is(err, jwt.ErrInvalidAudience()):
+		return "wrong audience"
+	case errors.Is(err, jwt.ErrInvalidIssuer()):
+		return "wrong issuer"
+	case errors.Is(err, jwt.ErrRequiredClaim()):
+		return "a required claim (exp or sub) is missing"
+	case jwt.IsValidationError(err):
+		return "claims not valid"
+	case jws.IsVerificationError(err):
+		return "signature does not verify"
+	}
+	return "not a valid signed JWT"
 }
 
 // principal maps a verified token's claims to a principal.
@@ -494,10 +525,9 @@ func (is *issuer) principal(t jwt.Token) (governance.Principal, error) {
 	rolesClaim := cmpOr(cfg.RolesClaim, "roles")
 	seen := map[string]bool{}
 	for _, v := range claimStrings(t, rolesClaim) {
-		r := v
-		if cfg.RoleMap != nil {
-			r = cfg.RoleMap[v]
-		}
+		// Only the roles role_map grants count: an identity provider's
+		// group named "admin" is not Custodia's admin unless mapped so.
+		r := cfg.RoleMap[v]
 		if governance.ValidRole(r) && !seen[r] {
 			seen[r] = true
 			p.Roles = append(p.Roles, r)

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -132,7 +133,7 @@ func issuersFile(t testing.TB, set []byte, extra map[string]any) []server.Issuer
 	if err := os.WriteFile(filepath.Join(dir, "jwks.json"), set, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	is := map[string]any{"iss": testIss, "name": "Example SSO", "audience": testAud, "jwks_file": filepath.Join(dir, "jwks.json"), "algs": []string{"RS256"}, "clock_skew": "30s", "agent": "email"}
+	is := map[string]any{"iss": testIss, "name": "Example SSO", "audience": testAud, "jwks_file": filepath.Join(dir, "jwks.json"), "algs": []string{"RS256"}, "clock_skew": "30s", "agent": "email", "role_map": map[string]string{"learner": "learner"}}
 	for k, v := range extra {
 		is[k] = v
 	}
@@ -294,7 +295,7 @@ func TestBearerPrincipal(t *testing.T) {
 	// agent "sub": the person is an account of the issuer.
 	ts2 := newTokenServer(t, issuersFile(t, jwks(t, p), map[string]any{"agent": "sub"}), nil)
 	subOwn := `{"actor":{"account":{"homePage":"` + testIss + `","name":"employee-4711"}},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://example.com/course/1"}}`
-	wantStatus(t, ts2.do(t, "POST", "/xapi/statements", subOwn, bearer(alice)), 403, "roles claim without role_map: lrs-learners is no role")
+	wantStatus(t, ts2.do(t, "POST", "/xapi/statements", subOwn, bearer(alice)), 403, "lrs-learners is not in this issuer's role_map: no role")
 	learner := p.sign(t, claims(nil), nil)
 	wantStatus(t, ts2.do(t, "POST", "/xapi/statements", subOwn, bearer(learner)), 200, "sub-mapped learner POST own statement")
 	wantStatus(t, ts2.do(t, "POST", "/xapi/statements", own, bearer(learner)), 403, "sub-mapped learner POST as the email agent")
@@ -319,7 +320,7 @@ func TestBearerJWKSURL(t *testing.T) {
 		_, _ = w.Write(*served.Load())
 	}))
 	defer keys.Close()
-	is, err := server.ParseIssuers([]byte(`{"issuers":[{"iss":"` + testIss + `","audience":"` + testAud + `","jwks_url":"` + keys.URL + `/jwks.json","algs":["RS256"],"agent":"email"}]}`))
+	is, err := server.ParseIssuers([]byte(`{"issuers":[{"iss":"` + testIss + `","audience":"` + testAud + `","jwks_url":"` + keys.URL + `/jwks.json","algs":["RS256"],"agent":"email","role_map":{"learner":"learner"}}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +352,7 @@ func TestBearerJWKSURL(t *testing.T) {
 
 // TestParseIssuers checks that a bad issuer configuration is refused.
 func TestParseIssuers(t *testing.T) {
-	base := `"iss":"https://idp.example.com/","audience":"a","jwks_file":"k.json"`
+	base := `"iss":"https://idp.example.com/","audience":"a","jwks_file":"k.json","role_map":{}`
 	tests := []struct{ name, body, msg string }{
 		{"alg none", `{"issuers":[{` + base + `,"algs":["none"]}]}`, "not accepted"},
 		{"HMAC", `{"issuers":[{` + base + `,"algs":["HS256"]}]}`, "not accepted"},
@@ -360,7 +361,9 @@ func TestParseIssuers(t *testing.T) {
 		{"plain http URL", `{"issuers":[{"iss":"x","audience":"a","jwks_url":"http://idp.example.com/k","algs":["RS256"],"agent":"email"}]}`, "https"},
 		{"skew too large", `{"issuers":[{` + base + `,"algs":["RS256"],"clock_skew":"1h"}]}`, "clock_skew"},
 		{"unknown key", `{"issuers":[{` + base + `,"algs":["RS256"],"alg":"RS256"}]}`, "unknown field"},
-		{"role_map to no role", `{"issuers":[{` + base + `,"algs":["RS256"],"role_map":{"x":"wizard"}}]}`, "not a role"},
+		{"role_map to no role", `{"issuers":[{"iss":"https://idp.example.com/","audience":"a","jwks_file":"k.json","algs":["RS256"],"role_map":{"x":"wizard"}}]}`, "not a role"},
+		// Without role_map an IdP group named "admin" would be Custodia's admin.
+		{"no role_map", `{"issuers":[{"iss":"https://idp.example.com/","audience":"a","jwks_file":"k.json","algs":["RS256"]}]}`, "role_map is required"},
 		{"sub agent needs a URL iss", `{"issuers":[{"iss":"idp","audience":"a","jwks_file":"k.json","algs":["RS256"]}]}`, "absolute URL"},
 		{"twice", `{"issuers":[{` + base + `,"algs":["RS256"]},{` + base + `,"algs":["RS256"]}]}`, "twice"},
 	}
@@ -378,5 +381,41 @@ func TestParseIssuers(t *testing.T) {
 	}
 	if _, err := server.NewTokenVerifier(context.Background(), is, server.TokenOptions{Dir: dir}); err == nil || !strings.Contains(err.Error(), "symmetric") {
 		t.Errorf("NewTokenVerifier with an oct key = %v, want it refused", err)
+	}
+	// role_map {} grants no role, whatever the token claims.
+	p := newIDP(t, "k1")
+	ts := newTokenServer(t, issuersFile(t, jwks(t, p), map[string]any{"role_map": map[string]string{}, "agent": "sub"}), nil)
+	admin := p.sign(t, claims(map[string]any{"roles": []string{"admin"}}), nil)
+	wantStatus(t, ts.do(t, "GET", "/api/v1/credentials", "", bearer(admin)), 403, "token claiming admin with role_map {}")
+}
+
+// TestBearerRefusalLog checks that a refused token is logged by a fixed
+// reason, never by the JWT library's error text, which quotes claim values.
+func TestBearerRefusalLog(t *testing.T) {
+	p := newIDP(t, "k1")
+	const marker = "claim-value-7f3a"
+	tests := []struct{ name, token, reason string }{
+		{"wrong aud", p.sign(t, claims(map[string]any{"aud": marker}), nil), "wrong audience"},
+		{"wrong iss", p.sign(t, claims(map[string]any{"iss": "https://" + marker + ".example/"}), nil), "wrong issuer"},
+		{"expired", p.sign(t, claims(map[string]any{"exp": tokenNow.Add(-time.Hour).Unix(), "sub": marker}), nil), "expired"},
+		{"not yet valid", p.sign(t, claims(map[string]any{"nbf": tokenNow.Add(time.Hour).Unix(), "sub": marker}), nil), "not yet valid"},
+		{"no sub", p.sign(t, claims(map[string]any{"sub": nil, "email": marker + "@example.com"}), nil), "a required claim"},
+		{"bad signature", newIDP(t, "k1").sign(t, claims(map[string]any{"sub": marker}), nil), "signature does not verify"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			v, err := server.NewTokenVerifier(t.Context(), issuersFile(t, jwks(t, p), nil), server.TokenOptions{Now: func() time.Time { return tokenNow }, Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(t.Context(), tt.token); err == nil {
+				t.Fatalf("Verify(%s) = nil error, want refused", tt.name)
+			}
+			if got := logs.String(); strings.Contains(got, marker) || !strings.Contains(strings.ReplaceAll(got, `"`, ""), "reason="+tt.reason) {
+				t.Errorf("log of Verify(%s) = %q, want reason %q and no claim value", tt.name, got, tt.reason)
+			}
+		})
 	}
 }

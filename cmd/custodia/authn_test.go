@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -40,7 +41,7 @@ func idpFiles(t *testing.T, dir string) string {
 	runCmd(t, "keys", "jwk-gen", "--alg", "ES256", "--kid", "idp-2026", "--private", filepath.Join(dir, "idp-private.jwk"), "--public", filepath.Join(dir, "idp-jwks.json"))
 	issuers := `{"issuers": [{"iss": "https://idp.example.com/", "name": "Example SSO", "audience": "custodia",
 		"jwks_file": "idp-jwks.json", "algs": ["ES256"], "clock_skew": "60s", "agent": "email",
-		"roles_claim": "roles", "purpose_claim": "purpose"}]}`
+		"roles_claim": "roles", "role_map": {"learner": "learner"}, "purpose_claim": "purpose"}]}`
 	path := filepath.Join(dir, "issuers.json")
 	if err := os.WriteFile(path, []byte(issuers), 0o600); err != nil {
 		t.Fatal(err)
@@ -120,6 +121,50 @@ func TestBearerEndToEnd(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(data); len(entries) != 0 {
 		t.Errorf("serve with a bad issuers file created %d entries in the data directory", len(entries))
+	}
+}
+
+// TestBadKeySetLeavesDataUntouched checks that an issuer's unusable
+// jwks_file stops serve before the data directory or the root key is
+// created, with an error naming the issuers file.
+func TestBadKeySetLeavesDataUntouched(t *testing.T) {
+	dir := t.TempDir()
+	sets := []struct{ name, content, msg string }{
+		{"missing", "", "cannot be read"},
+		{"not JSON", "not json at all", "is not a JWK Set"},
+		{"symmetric key", `{"keys":[{"kty":"oct","kid":"s","k":"c2VjcmV0c2VjcmV0c2VjcmV0"}]}`, "symmetric"},
+		{"key without kid", `{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`, "no kid"},
+		{"empty set", `{"keys":[]}`, "no key"},
+	}
+	for i, tt := range sets {
+		t.Run(tt.name, func(t *testing.T) {
+			jwksName := fmt.Sprintf("jwks-%d.json", i)
+			if tt.content != "" {
+				if err := os.WriteFile(filepath.Join(dir, jwksName), []byte(tt.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			issuers := filepath.Join(dir, fmt.Sprintf("issuers-%d.json", i))
+			body := `{"issuers":[{"iss":"https://idp.example.com/","audience":"custodia","jwks_file":"` + jwksName + `","algs":["ES256"],"role_map":{}}]}`
+			if err := os.WriteFile(issuers, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			data := filepath.Join(t.TempDir(), "data")
+			rootKey := filepath.Join(t.TempDir(), "root.agekey")
+			// Bounded: a serve that wrongly starts stops here instead of hanging.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--root-key-file", rootKey, "--issuers", issuers},
+				func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), issuers) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("serve with a %s jwks_file = %v, want an error naming %s and %q", tt.name, err, issuers, tt.msg)
+			}
+			for _, p := range []string{data, rootKey} {
+				if _, err := os.Stat(p); !os.IsNotExist(err) {
+					t.Errorf("serve with a %s jwks_file created %s", tt.name, p)
+				}
+			}
+		})
 	}
 }
 

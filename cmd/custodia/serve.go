@@ -223,6 +223,15 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	level, _ := parseLevel(cfg.LogLevel)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// The issuers' key sets are loaded (and checked) before anything is
+	// opened: a bad jwks_file leaves the data directory untouched.
+	var tokens *server.TokenVerifier
+	if len(cfg.Issuers) > 0 {
+		if tokens, err = server.NewTokenVerifier(ctx, cfg.Issuers, server.TokenOptions{Dir: filepath.Dir(cfg.IssuersFile), Now: opts.now, Logger: logger}); err != nil {
+			return fmt.Errorf("serve: --issuers %s: %w", cfg.IssuersFile, err)
+		}
+	}
+
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("serve: creating data directory: %w", err)
 	}
@@ -259,13 +268,6 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	// activated last, not on the embedded pack.
 	if err := engine.Restore(ctx, db, nil); err != nil {
 		return fmt.Errorf("serve: restoring the active policy: %w", err)
-	}
-
-	var tokens *server.TokenVerifier
-	if len(cfg.Issuers) > 0 {
-		if tokens, err = server.NewTokenVerifier(ctx, cfg.Issuers, server.TokenOptions{Dir: filepath.Dir(cfg.IssuersFile), Now: opts.now, Logger: logger}); err != nil {
-			return fmt.Errorf("serve: --issuers: %w", err)
-		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
