@@ -24,14 +24,12 @@ func (s *Server) handleActivitiesGet(w http.ResponseWriter, r *http.Request, p g
 	}
 	a, err := s.gate.Activity(r.Context(), p, id)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	b, err := a.MarshalJSON()
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeBody(w, http.StatusOK, "application/json", b)
@@ -53,14 +51,12 @@ func (s *Server) handleAgentsGet(w http.ResponseWriter, r *http.Request, p gover
 	}
 	person, err := s.gate.Person(r.Context(), p, a)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	b, err := person.MarshalJSON()
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeBody(w, http.StatusOK, "application/json", b)

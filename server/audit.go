@@ -219,8 +219,7 @@ func (s *Server) handleAuditEntries(w http.ResponseWriter, r *http.Request, p go
 	}
 	recs, next, err := s.gate.AuditEntries(r.Context(), p, q, get("cursor"), limit)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	entries := make([]auditEntry, 0, len(recs))
@@ -262,8 +261,7 @@ func (s *Server) handleMeAccessLog(w http.ResponseWriter, r *http.Request, p gov
 	}
 	entries, next, err := s.gate.AccessLog(r.Context(), p, get("cursor"), limit)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if next != "" {
@@ -278,8 +276,7 @@ func (s *Server) handleMeAccessLog(w http.ResponseWriter, r *http.Request, p gov
 // writeNote answers with a signed note or key as text/plain.
 func (s *Server) writeNote(w http.ResponseWriter, r *http.Request, b []byte, err error) {
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeBody(w, http.StatusOK, "text/plain; charset=utf-8", b)
@@ -348,8 +345,7 @@ func (s *Server) handleAuditInclusion(w http.ResponseWriter, r *http.Request, p 
 	}
 	pr, err := s.gate.AuditInclusionProof(r.Context(), p, index, size)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, pr)
@@ -376,8 +372,7 @@ func (s *Server) handleAuditConsistency(w http.ResponseWriter, r *http.Request, 
 	}
 	pr, err := s.gate.AuditConsistencyProof(r.Context(), p, oldSize, newSize)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, pr)

@@ -118,8 +118,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, governance.Pr
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authenticate(w, r)
 		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		if ok, wait := s.limits.allow(p.ID); !ok {

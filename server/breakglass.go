@@ -38,8 +38,7 @@ func (s *Server) handleBreakGlassOpen(w http.ResponseWriter, r *http.Request, p 
 	}
 	sess, err := s.gate.OpenBreakGlass(r.Context(), p, governance.BreakGlassRequest{Justification: req.Justification, Minutes: req.Minutes, Purpose: req.Purpose})
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, sess)
@@ -49,8 +48,7 @@ func (s *Server) handleBreakGlassOpen(w http.ResponseWriter, r *http.Request, p 
 func (s *Server) handleBreakGlassList(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	list, err := s.gate.BreakGlassSessions(r.Context(), p)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})

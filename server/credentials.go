@@ -93,8 +93,7 @@ func (s *Server) handleCredentialsCreate(w http.ResponseWriter, r *http.Request,
 	}
 	c, secret, err := s.gate.CreateCredential(r.Context(), p, cr)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, credentialCreated{Credential: c, Secret: secret})
@@ -131,8 +130,7 @@ func defaultScopes(roles []string) []string {
 func (s *Server) handleCredentialsList(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	cs, err := s.gate.ListCredentials(r.Context(), p)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"credentials": cs})
@@ -140,8 +138,7 @@ func (s *Server) handleCredentialsList(w http.ResponseWriter, r *http.Request, p
 
 func (s *Server) handleCredentialsRevoke(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	if err := s.gate.RevokeCredential(r.Context(), p, mux.Vars(r)["key"]); err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -152,8 +149,7 @@ func (s *Server) handleCredentialsRevoke(w http.ResponseWriter, r *http.Request,
 func (s *Server) handleCredentialsRotate(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	c, secret, err := s.gate.RotateCredential(r.Context(), p, mux.Vars(r)["key"])
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, credentialCreated{Credential: c, Secret: secret})

@@ -36,8 +36,7 @@ func (s *Server) handleDocumentGet(kind xapi.DocumentKind) func(http.ResponseWri
 		if d.ID == "" {
 			docs, err := s.gate.ListDocuments(r.Context(), p, d)
 			if err != nil {
-				s.logInternal(r, err)
-				writeError(w, r, err)
+				s.fail(w, r, err)
 				return
 			}
 			// Each id once: without a registration, State lists the
@@ -63,8 +62,7 @@ func (s *Server) handleDocumentGet(kind xapi.DocumentKind) func(http.ResponseWri
 		}
 		doc, err := s.gate.GetDocument(r.Context(), p, d)
 		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		ct := doc.ContentType
@@ -145,8 +143,7 @@ func (s *Server) handleDocumentDelete(kind xapi.DocumentKind) func(http.Response
 			err = s.gate.DeleteDocument(r.Context(), p, d, cond)
 		}
 		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -197,8 +194,7 @@ func (s *Server) readDocumentWrite(w http.ResponseWriter, r *http.Request, kind 
 // answerDocumentWrite answers a PUT or POST: 204 with the new ETag, or the error.
 func (s *Server) answerDocumentWrite(w http.ResponseWriter, r *http.Request, stored xapi.Document, err error) {
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", stored.ETag)

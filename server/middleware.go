@@ -160,6 +160,13 @@ func versionOf(r *http.Request) xapi.Version {
 	return v
 }
 
+// fail answers err as an xAPI error, logging it first when it is not the
+// client's doing.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.logInternal(r, err)
+	writeError(w, r, err)
+}
+
 // logInternal logs err once at the boundary when it is not the client's doing.
 func (s *Server) logInternal(r *http.Request, err error) {
 	if xapi.ErrorKind(err) == xapi.Internal {

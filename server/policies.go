@@ -191,9 +191,3 @@ func readError(op string, err error) error {
 	}
 	return xapi.Errorf(xapi.Invalid, op, "reading the request body failed")
 }
-
-// fail logs an internal error once and answers with err.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.logInternal(r, err)
-	writeError(w, r, err)
-}

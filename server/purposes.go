@@ -81,8 +81,7 @@ func (s *Server) handleMeStatements(w http.ResponseWriter, r *http.Request, p go
 	}
 	stmts, next, err := s.gate.MyStatements(r.Context(), p, cursor, limit)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
@@ -114,8 +113,7 @@ func (s *Server) handleMeStatements(w http.ResponseWriter, r *http.Request, p go
 func (s *Server) handleMeConsents(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	cs, err := s.gate.Consents(r.Context(), p)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"consents": cs})
@@ -142,8 +140,7 @@ func (s *Server) handleMeConsentPut(w http.ResponseWriter, r *http.Request, p go
 	}
 	rec, err := s.gate.SetConsent(r.Context(), p, purpose, granted)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rec)
@@ -152,8 +149,7 @@ func (s *Server) handleMeConsentPut(w http.ResponseWriter, r *http.Request, p go
 func (s *Server) handleMeReceipt(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	rec, err := s.gate.ConsentReceipt(r.Context(), p, mux.Vars(r)["id"])
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="consent-receipt-`+rec.ConsentReceiptID+`.json"`)
@@ -163,8 +159,7 @@ func (s *Server) handleMeReceipt(w http.ResponseWriter, r *http.Request, p gover
 func (s *Server) handleHoldsList(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	hs, err := s.gate.Holds(r.Context(), p)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"holds": hs})
@@ -196,8 +191,7 @@ func (s *Server) handleHoldsCreate(w http.ResponseWriter, r *http.Request, p gov
 	}
 	h, err := s.gate.PlaceHold(r.Context(), p, req)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, h)
@@ -205,8 +199,7 @@ func (s *Server) handleHoldsCreate(w http.ResponseWriter, r *http.Request, p gov
 
 func (s *Server) handleHoldsDelete(w http.ResponseWriter, r *http.Request, p governance.Principal) {
 	if err := s.gate.ReleaseHold(r.Context(), p, mux.Vars(r)["id"]); err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -227,8 +220,7 @@ func (s *Server) handleRetentionSweep(w http.ResponseWriter, r *http.Request, p 
 	}
 	rep, err := s.gate.SweepRetention(r.Context(), p, dryRun)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)

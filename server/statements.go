@@ -85,8 +85,7 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 		return
 	}
 	if err := s.gate.PutStatement(r.Context(), p, q.StatementID, st, versionOf(r), atts); err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -124,8 +123,7 @@ func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p 
 	}
 	ids, err := s.gate.PutStatements(r.Context(), p, stmts, versionOf(r), atts)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ids)
@@ -166,20 +164,17 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 		}
 		st, err := s.gate.GetStatement(r.Context(), p, id, voided)
 		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		shown, err := s.canonical(r, p, q.Format, []*xapi.Statement{st})
 		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		b, err := shown[0].Format(q.Format, langs)
 		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		w.Header().Set("Last-Modified", st.Stored().UTC().Format(http.TimeFormat))
@@ -188,14 +183,12 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 	}
 	stmts, next, err := s.gate.QueryStatements(r.Context(), p, q, cursor)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	shown, err := s.canonical(r, p, q.Format, stmts)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
@@ -207,8 +200,7 @@ func (s *Server) handleStatementsGet(w http.ResponseWriter, r *http.Request, p g
 		}
 		b, err := st.Format(q.Format, langs)
 		if err != nil {
-			s.logInternal(r, err)
-			writeError(w, r, err)
+			s.fail(w, r, err)
 			return
 		}
 		buf.Write(b)
@@ -257,8 +249,7 @@ func (s *Server) writeStatements(w http.ResponseWriter, r *http.Request, p gover
 	}
 	data, err := s.gate.Attachments(r.Context(), p, stmts)
 	if err != nil {
-		s.logInternal(r, err)
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	var buf bytes.Buffer
