@@ -196,7 +196,7 @@ func TestActivateAndRollback(t *testing.T) {
 // included, and not the order or spacing of the data's keys.
 func TestRevisionIsContentDerived(t *testing.T) {
 	ctx := context.Background()
-	base := governance.PolicySet{Modules: map[string]string{"authz.rego": minimal}, Data: json.RawMessage(`{"a": 1, "b": {"c": [1, 2]}}`)}
+	base := governance.PolicySet{Modules: map[string]string{"authz.rego": minimal}, Data: json.RawMessage(`{"custodia": {"purposes": {}, "settings": {"admin_bypass": true, "break_glass_max_minutes": 10}}}`)}
 	rev := func(set governance.PolicySet) string {
 		t.Helper()
 		c, err := newEngine(t).Compile(ctx, set)
@@ -209,12 +209,12 @@ func TestRevisionIsContentDerived(t *testing.T) {
 	if len(r0) != 16 {
 		t.Fatalf("revision %q is not 16 hex digits", r0)
 	}
-	same := governance.PolicySet{Modules: base.Modules, Data: json.RawMessage(`{"b":{"c":[1,2]},"a":1}`)}
+	same := governance.PolicySet{Modules: base.Modules, Data: json.RawMessage(`{"custodia":{"settings":{"break_glass_max_minutes":10,"admin_bypass":true},"purposes":{}}}`)}
 	if got := rev(same); got != r0 {
 		t.Errorf("revision with the data keys reordered = %s, want %s", got, r0)
 	}
 	for name, set := range map[string]governance.PolicySet{
-		"other data":  {Modules: base.Modules, Data: json.RawMessage(`{"a": 2, "b": {"c": [1, 2]}}`)},
+		"other data":  {Modules: base.Modules, Data: json.RawMessage(`{"custodia": {"purposes": {}, "settings": {"admin_bypass": true, "break_glass_max_minutes": 20}}}`)},
 		"with a test": {Modules: map[string]string{"authz.rego": minimal, "minimal_test.rego": minimalTest}, Data: base.Data},
 		"renamed":     {Modules: map[string]string{"main.rego": minimal}, Data: base.Data},
 	} {

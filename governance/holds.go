@@ -77,6 +77,11 @@ func (g *Gate) PlaceHold(ctx context.Context, p Principal, req HoldRequest) (Hol
 	if req.Purpose != "" && !ValidPurpose(req.Purpose) {
 		return Hold{}, xapi.Errorf(xapi.Invalid, op, "purpose must be a purpose identifier: 1 to 64 of a-z, 0-9, '.', '_', '-'")
 	}
+	if req.Purpose != "" {
+		if _, ok := g.cfg.Engine.PolicyData().Purposes[req.Purpose]; !ok {
+			return Hold{}, xapi.Errorf(xapi.Invalid, op, "purpose %q is not defined in the active policy data", req.Purpose)
+		}
+	}
 	if len(req.Reason) > 500 {
 		return Hold{}, xapi.Errorf(xapi.Invalid, op, "reason is longer than 500 bytes")
 	}

@@ -110,6 +110,11 @@ func (d PolicyData) PurposeIDs() []string {
 func ParsePolicyData(doc map[string]any) (PolicyData, error) {
 	const op = "governance.ParsePolicyData"
 	out := PolicyData{Purposes: map[string]Purpose{}}
+	for k := range doc {
+		if k != "custodia" {
+			return out, xapi.Errorf(xapi.Invalid, op, "%q: the policy data holds only \"custodia\"", k)
+		}
+	}
 	cust, ok := doc["custodia"]
 	if !ok {
 		return out, nil
@@ -153,7 +158,28 @@ func ParsePolicyData(doc map[string]any) (PolicyData, error) {
 	} else if len(out.Purposes) > 0 {
 		return out, xapi.Errorf(xapi.Invalid, op, "settings.default_purpose is required when purposes are defined")
 	}
+	if len(out.Purposes) > 0 {
+		if err := checkController(out.Settings.Controller); err != nil {
+			return out, xapi.Errorf(xapi.Invalid, op, "settings.controller: %s", err)
+		}
+	}
 	return out, nil
+}
+
+// checkController checks the PII controller that consent receipts name
+// (Gate.receipt): a name, a way to reach them (contact or email) and where
+// to find them or their notice (address or policy_url), none blank.
+func checkController(c Controller) error {
+	blank := func(s string) bool { return strings.TrimSpace(s) == "" }
+	switch {
+	case blank(c.Name):
+		return fmt.Errorf("name is required (consent receipts name the controller)")
+	case blank(c.Contact) && blank(c.Email):
+		return fmt.Errorf("contact or email is required (consent receipts say how to reach the controller)")
+	case blank(c.Address) && blank(c.PolicyURL):
+		return fmt.Errorf("address or policy_url is required (consent receipts say where to find the controller)")
+	}
+	return nil
 }
 
 func checkPurpose(p Purpose) error {
@@ -165,6 +191,9 @@ func checkPurpose(p Purpose) error {
 	}
 	if p.RetentionDays < 0 || p.RetentionDays > 100*366 {
 		return fmt.Errorf("retention_days must be 0 (no limit) to 36600")
+	}
+	if err := checkMatch(p.Match); err != nil {
+		return fmt.Errorf("match.%s", err)
 	}
 	for _, r := range p.Readers {
 		if !knownRoles[r] {
@@ -194,8 +223,33 @@ func checkPurpose(p Purpose) error {
 	return nil
 }
 
-// protectedPaths are the parts of a statement minimisation may not remove:
-// without them it is not a statement, or not the one its id names.
+func checkMatch(m PurposeMatch) error {
+	for _, v := range m.Verbs {
+		if !xapi.IsIRI(v) {
+			return fmt.Errorf("verbs: %q is not an IRI", v)
+		}
+	}
+	for _, v := range m.ActivityTypes {
+		if !xapi.IsIRI(v) {
+			return fmt.Errorf("activity_types: %q is not an IRI", v)
+		}
+	}
+	for _, v := range m.ActivityPrefixes {
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("activity_prefixes: an empty prefix would match every activity")
+		}
+	}
+	for _, v := range m.Clients {
+		if strings.TrimSpace(v) == "" {
+			return fmt.Errorf("clients: an empty client name")
+		}
+	}
+	return nil
+}
+
+// protectedPaths are the parts of a statement neither minimisation nor a
+// mask may touch: without them it is not a statement, or not the one its
+// id names.
 var protectedPaths = map[string]bool{
 	"id": true, "actor": true, "verb": true, "verb.id": true, "object": true, "object.id": true,
 	"object.objectType": true, "authority": true, "stored": true, "version": true, "attachments": true,
@@ -211,8 +265,11 @@ func checkPath(path string, minimise bool) error {
 			return fmt.Errorf("path %q has an empty segment", path)
 		}
 	}
-	if minimise && (protectedPaths[path] || strings.HasPrefix(path, "actor.") || strings.HasPrefix(path, "authority.")) {
-		return fmt.Errorf("path %q may not be removed: a statement needs it", path)
+	if protectedPaths[path] || strings.HasPrefix(path, "actor.") || strings.HasPrefix(path, "authority.") {
+		if minimise {
+			return fmt.Errorf("path %q may not be removed: a statement needs it", path)
+		}
+		return fmt.Errorf("path %q may not be masked: the statement's identity needs it", path)
 	}
 	return nil
 }

@@ -605,7 +605,7 @@ func TestParsePolicyData(t *testing.T) {
 	valid := func() map[string]any {
 		return map[string]any{"custodia": map[string]any{
 			"purposes": map[string]any{"p": map[string]any{"title": "P", "legal_basis": "consent", "retention_days": 30, "readers": []any{"hr"}, "match": map[string]any{}}},
-			"settings": map[string]any{"default_purpose": "p"},
+			"settings": map[string]any{"default_purpose": "p", "controller": map[string]any{"name": "C", "email": "dpo@c.example", "policy_url": "https://c.example/privacy"}},
 		}}
 	}
 	if d, err := governance.ParsePolicyData(valid()); err != nil || d.Purposes["p"].RetentionDays != 30 || d.Settings.DefaultPurpose != "p" {
@@ -637,6 +637,66 @@ func TestParsePolicyData(t *testing.T) {
 			_, err := governance.ParsePolicyData(doc)
 			if xapi.ErrorKind(err) != xapi.Invalid || !strings.Contains(xapi.ErrorMessage(err), tc.want) {
 				t.Errorf("ParsePolicyData = %v, want Invalid mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestParsePolicyDataStrict: what the policy data may not hold — keys
+// beside custodia, a controller consent receipts cannot name, match
+// conditions that are not IRIs (or would match everything), masks and
+// minimisation of the fields that make a statement's identity.
+func TestParsePolicyDataStrict(t *testing.T) {
+	valid := func() map[string]any {
+		return map[string]any{"custodia": map[string]any{
+			"purposes": map[string]any{"p": map[string]any{"title": "P", "legal_basis": "consent", "readers": []any{"hr"}, "match": map[string]any{
+				"verbs": []any{"http://adlnet.gov/expapi/verbs/completed"}, "activity_types": []any{"http://adlnet.gov/expapi/activities/course"},
+				"activity_prefixes": []any{"https://lms.example/"}}}},
+			"settings": map[string]any{"default_purpose": "p", "controller": map[string]any{
+				"name": "ACME", "contact": "DPO", "email": "dpo@acme.example", "address": "1 Example Street", "policy_url": "https://acme.example/privacy"}},
+		}}
+	}
+	if _, err := governance.ParsePolicyData(valid()); err != nil {
+		t.Fatalf("ParsePolicyData(valid) = %v", err)
+	}
+	purpose := func(d map[string]any) map[string]any {
+		return d["custodia"].(map[string]any)["purposes"].(map[string]any)["p"].(map[string]any)
+	}
+	match := func(d map[string]any) map[string]any { return purpose(d)["match"].(map[string]any) }
+	controller := func(d map[string]any) map[string]any {
+		return d["custodia"].(map[string]any)["settings"].(map[string]any)["controller"].(map[string]any)
+	}
+	type tc struct {
+		name string
+		edit func(d map[string]any)
+		want string
+	}
+	cases := []tc{
+		{"top-level key besides custodia", func(d map[string]any) { d["extra"] = map[string]any{"x": 1} }, `"extra"`},
+		{"no controller", func(d map[string]any) {
+			delete(d["custodia"].(map[string]any)["settings"].(map[string]any), "controller")
+		}, "settings.controller: name"},
+		{"blank controller name", func(d map[string]any) { controller(d)["name"] = "  " }, "settings.controller: name"},
+		{"controller without contact or email", func(d map[string]any) { delete(controller(d), "contact"); controller(d)["email"] = "" }, "contact or email"},
+		{"controller without address or policy url", func(d map[string]any) { delete(controller(d), "address"); delete(controller(d), "policy_url") }, "address or policy_url"},
+		{"verb not an IRI", func(d map[string]any) { match(d)["verbs"] = []any{"completed"} }, "match.verbs"},
+		{"empty verb", func(d map[string]any) { match(d)["verbs"] = []any{""} }, "match.verbs"},
+		{"activity type not an IRI", func(d map[string]any) { match(d)["activity_types"] = []any{"course"} }, "match.activity_types"},
+		{"empty activity prefix", func(d map[string]any) { match(d)["activity_prefixes"] = []any{""} }, "match.activity_prefixes"},
+		{"blank activity prefix", func(d map[string]any) { match(d)["activity_prefixes"] = []any{" "} }, "match.activity_prefixes"},
+	}
+	for _, path := range []string{"id", "actor", "actor.mbox", "verb", "object.id", "stored", "authority", "authority.name", "version"} {
+		cases = append(cases,
+			tc{"mask " + path, func(d map[string]any) { purpose(d)["masks"] = map[string]any{"hr": []any{path}} }, "may not be masked"},
+			tc{"minimise " + path, func(d map[string]any) { purpose(d)["minimise"] = []any{path} }, "may not be removed"})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc := valid()
+			c.edit(doc)
+			_, err := governance.ParsePolicyData(doc)
+			if xapi.ErrorKind(err) != xapi.Invalid || !strings.Contains(xapi.ErrorMessage(err), c.want) {
+				t.Errorf("ParsePolicyData = %v, want Invalid mentioning %q", err, c.want)
 			}
 		})
 	}

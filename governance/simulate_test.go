@@ -79,7 +79,7 @@ func simData(t *testing.T) json.RawMessage {
 	}
 	b, err := json.Marshal(map[string]any{"custodia": map[string]any{
 		"purposes": map[string]any{"training": purpose("Training"), "analytics": purpose("Analytics")},
-		"settings": map[string]any{"default_purpose": "training"},
+		"settings": map[string]any{"default_purpose": "training", "controller": map[string]any{"name": "C", "email": "dpo@c.example", "policy_url": "https://c.example/privacy"}},
 	}})
 	if err != nil {
 		t.Fatal(err)

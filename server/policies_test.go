@@ -128,6 +128,10 @@ func TestPoliciesAPI(t *testing.T) {
 		t.Errorf("GET /policy-data after the PUT = %s, want the new purpose", w.Body)
 	}
 	wantError(t, ts.do(t, "PUT", "/api/v1/policy-data", `[]`, compliance), 400, "one JSON object")
+	// Strict: nothing beside custodia, and a purpose needs a controller
+	// its consent receipts can name.
+	wantError(t, ts.do(t, "PUT", "/api/v1/policy-data", `{"custodia":{},"extra":1}`, compliance), 400, `"extra"`)
+	wantError(t, ts.do(t, "PUT", "/api/v1/policy-data", `{"custodia":{"purposes":{"p":{"title":"P","legal_basis":"contract","match":{}}},"settings":{"default_purpose":"p"}}}`, compliance), 400, "settings.controller")
 	wantError(t, ts.do(t, "PUT", "/api/v1/policy-data", `{}`, map[string]string{"Content-Type": "text/plain"}), 400, "Content-Type")
 
 	// Revisions and rollback.

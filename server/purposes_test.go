@@ -168,6 +168,9 @@ func TestHoldsAndSweep(t *testing.T) {
 	for _, body := range []string{`{}`, `{"agent":{"mbox":"bob"}}`, `{"purpose":"x","agent":{"mbox":"mailto:b@example.com"}}`, `{"purpose":7}`, `[]`} {
 		wantError(t, ts.do(t, "POST", "/api/v1/holds", body, nil), 400, "")
 	}
+	// A hold on a purpose the active policy data does not define would pin
+	// nothing: refused, naming it.
+	wantError(t, ts.do(t, "POST", "/api/v1/holds", `{"purpose":"no-such-purpose"}`, nil), 400, "no-such-purpose")
 	code, b, _ = ts.as(t, compliance, "POST", "/api/v1/retention/sweep", `{"dry_run":true}`)
 	var rep struct {
 		DryRun    bool `json:"dry_run"`

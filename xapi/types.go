@@ -9,6 +9,10 @@ import (
 // UUIDs, RFC 5646 language tags, mailto IRIs, SHA-1 hex and ISO 8601
 // durations. Timestamps are in time.go.
 
+// IsIRI reports whether s looks like an absolute IRI (see isIRI); policy
+// data uses it for the verbs and activity types purposes match.
+func IsIRI(s string) bool { return isIRI(s) }
+
 // isIRI reports whether s looks like an absolute IRI (RFC 3987): a scheme
 // (RFC 3986 §3.1), a colon and a non-empty rest free of white space, control
 // characters and the characters IRIs never hold unescaped. It is best-effort
