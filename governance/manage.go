@@ -108,12 +108,23 @@ func (g *Gate) PutPolicyModule(ctx context.Context, p Principal, name, src strin
 // DeletePolicyModule removes the module name from the active set, on
 // behalf of p, and activates the result when it passes every check. It
 // returns the new active revision; NotFound when there is no such module.
+// Tests go with their module: the tests x_test.rego of a module x.rego
+// cannot be deleted while x.rego is present (Invalid), and deleting x.rego
+// deletes x_test.rego with it, so that no one can drop the tests that
+// guard a module and keep the module.
 func (g *Gate) DeletePolicyModule(ctx context.Context, p Principal, name string) (string, error) {
 	const op = "governance.DeletePolicyModule"
 	return g.changePolicy(ctx, op, p, []string{"policy:" + name}, map[string]any{"kind": "policy", "module": name},
 		func(set PolicySet) (PolicySet, error) {
 			if _, ok := set.Modules[name]; !ok {
 				return set, xapi.Errorf(xapi.NotFound, op, "no policy module %s", name)
+			}
+			if base, ok := strings.CutSuffix(name, "_test.rego"); ok {
+				if _, tested := set.Modules[base+".rego"]; tested {
+					return set, xapi.Errorf(xapi.Invalid, op, "tests go with their module: %s tests %s, which is still present; delete %s (its tests go with it) or replace %s", name, base+".rego", base+".rego", name)
+				}
+			} else {
+				delete(set.Modules, strings.TrimSuffix(name, ".rego")+"_test.rego")
 			}
 			delete(set.Modules, name)
 			return set, nil

@@ -220,6 +220,53 @@ func TestPutPolicyModule(t *testing.T) {
 	}
 }
 
+// Tests go with their module: compliance cannot delete the tests of a
+// module that stays (the pack's or an upload's); deleting the module takes
+// its tests with it.
+func TestDeleteTestModuleWithItsModule(t *testing.T) {
+	ctx := context.Background()
+	f := newPolicyFixture(t)
+	compliance := f.role["compliance"]
+	pack := f.engine.Revision()
+	const extraTest = `package custodia.authz_test
+
+test_extra_ok if { true }
+`
+	if _, err := f.gate.PutPolicyModule(ctx, compliance, "extra.rego", extraModule); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gate.PutPolicyModule(ctx, compliance, "extra_test.rego", extraTest); err != nil {
+		t.Fatal(err)
+	}
+	withExtra := f.engine.Revision()
+	for _, tc := range []struct{ test, module string }{
+		{"authz_test.rego", "authz.rego"},
+		{"purposes_test.rego", "purposes.rego"},
+		{"manage_test.rego", "manage.rego"},
+		{"extra_test.rego", "extra.rego"},
+	} {
+		t.Run(tc.test, func(t *testing.T) {
+			_, err := f.gate.DeletePolicyModule(ctx, compliance, tc.test)
+			if xapi.ErrorKind(err) != xapi.Invalid || !strings.Contains(xapi.ErrorMessage(err), "tests go with their module") || !strings.Contains(xapi.ErrorMessage(err), tc.module) {
+				t.Errorf("DeletePolicyModule(%s) = %v, want Invalid: tests go with their module, naming %s", tc.test, err, tc.module)
+			}
+			if _, ok := f.engine.PolicySet().Modules[tc.test]; !ok || f.engine.Revision() != withExtra {
+				t.Errorf("after the refused delete of %s: present %v, revision %s; want it kept and %s active", tc.test, ok, f.engine.Revision(), withExtra)
+			}
+			if e := f.audit.Entries()[len(f.audit.Entries())-1]; e.Decision != "deny" {
+				t.Errorf("audit entry of the refused delete: %s, want deny", e.Decision)
+			}
+		})
+	}
+	rev, err := f.gate.DeletePolicyModule(ctx, compliance, "extra.rego")
+	if err != nil || rev != pack {
+		t.Errorf("DeletePolicyModule(extra.rego) = %s, %v; want the pack %s again, its tests gone with it", rev, err, pack)
+	}
+	if _, ok := f.engine.PolicySet().Modules["extra_test.rego"]; ok {
+		t.Errorf("extra_test.rego is still present after extra.rego was deleted")
+	}
+}
+
 func TestPutPolicyData(t *testing.T) {
 	ctx := context.Background()
 	f := newPolicyFixture(t)

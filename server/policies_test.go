@@ -162,6 +162,8 @@ func TestPoliciesAPI(t *testing.T) {
 		t.Errorf("DELETE extra.rego answered %s, want the pack %s", got, pack)
 	}
 	wantError(t, ts.do(t, "DELETE", "/api/v1/policies/extra.rego", "", compliance), 404, "no policy module")
+	// The pack's tests go with their modules.
+	wantError(t, ts.do(t, "DELETE", "/api/v1/policies/authz_test.rego", "", compliance), 400, "tests go with their module")
 
 	// Method and authentication.
 	wantError(t, ts.do(t, "POST", "/api/v1/policies", "", compliance), 405, "")
