@@ -37,6 +37,9 @@ type serveConfig struct {
 	RootKeyFile string
 	LogLevel    string
 	XAPIDefault string
+	// NoSync turns off fsync of each commit (--sync=false): faster bulk
+	// imports, but a 200 no longer means on disk.
+	NoSync      bool
 	AdminKey    string
 	AdminSecret string
 	CORSOrigins []string
@@ -87,6 +90,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.RootKeyFile, "root-key-file", env("CUSTODIA_ROOT_KEY_FILE", ""), "age root identity file (env CUSTODIA_ROOT_KEY_FILE; default <data>/root.agekey, generated 0600)")
 	fs.StringVar(&c.XAPIDefault, "xapi-default-version", env("CUSTODIA_XAPI_DEFAULT_VERSION", "2.0.0"), "version named in X-Experience-API-Version when a request names none we speak: 1.0.3 or 2.0.0 (env CUSTODIA_XAPI_DEFAULT_VERSION)")
 	cors := fs.String("cors-origins", env("CUSTODIA_CORS_ORIGINS", "*"), "comma-separated origins whose browser clients may call /xapi/ (CORS): * for any, none for no CORS (env CUSTODIA_CORS_ORIGINS)")
+	sync := fs.Bool("sync", env("CUSTODIA_SYNC", "true") != "false", "fsync every commit so that a 200 means on disk; false trades that durability away for bulk imports: a crash may lose acknowledged statements (env CUSTODIA_SYNC)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CUSTODIA_LOG_LEVEL", "info"), "debug, info, warn or error (env CUSTODIA_LOG_LEVEL)")
 	fs.StringVar(&c.IssuersFile, "issuers", env("CUSTODIA_ISSUERS_FILE", ""), "JSON file of the issuers whose Bearer JWTs are accepted (env CUSTODIA_ISSUERS_FILE); none: Basic credentials only")
 	rateLimit := fs.String("rate-limit", env("CUSTODIA_RATE_LIMIT", "0"), "requests a second each credential may make on average; 0 for no limit (env CUSTODIA_RATE_LIMIT)")
@@ -116,6 +120,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return c, usageError{fmt.Sprintf("serve: --audit-checkpoint-interval %q: want a duration such as 10s, or 0", *interval)}
 	}
 	c.AuditCheckpointInterval = d
+	c.NoSync = !*sync
 	for _, w := range witnesses.list {
 		if _, err := note.NewVerifier(w); err != nil {
 			return c, usageError{fmt.Sprintf("serve: --audit-witness %q: not a note verifier key (custodia audit witness-key makes one): %v", w, err)}
@@ -243,7 +248,10 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	if keys.Generated() {
 		logger.Warn("generated a new root key; production keeps it outside the data directory (--root-key-file) and backs it up", "file", cfg.RootKeyFile)
 	}
-	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: true, Logger: logger, Now: opts.now})
+	if cfg.NoSync {
+		logger.Warn("--sync=false: commits are not fsynced; a crash may lose statements already acknowledged")
+	}
+	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: !cfg.NoSync, Logger: logger, Now: opts.now})
 	if err != nil {
 		return fmt.Errorf("serve: opening store: %w", err)
 	}
