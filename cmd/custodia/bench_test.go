@@ -112,7 +112,7 @@ func BenchmarkIngestAudit(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer alog.Close()
-				aud = auditor{alog}
+				aud = auditor{log: alog}
 			}
 			gate := governance.NewGate(governance.GateConfig{Engine: engine, Statements: db, Records: db, Activities: db, Documents: db,
 				Auditor: aud, Pseudonymizer: keys, AuthorityHomePage: "http://lrs.example.com/"})

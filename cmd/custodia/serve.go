@@ -27,6 +27,8 @@ import (
 	"custodia/store"
 	"custodia/xapi"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -289,6 +291,12 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	}
 	base := scheme + "://" + ln.Addr().String()
 
+	reg := prometheus.NewRegistry()
+	appends := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "custodia_audit_appends_total",
+		Help: "Audit entries appended, by action and policy decision: one per decision of the gate.",
+	}, []string{"action", "decision"})
+	reg.MustRegister(appends, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gate := governance.NewGate(governance.GateConfig{
 		Engine:            engine,
 		Statements:        db,
@@ -296,7 +304,7 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 		Activities:        db,
 		Documents:         db,
 		Retention:         db,
-		Auditor:           auditor{alog},
+		Auditor:           auditor{log: alog, appends: appends},
 		AuditLog:          auditLog{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
@@ -316,7 +324,7 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 
 	srv := &http.Server{
 		Handler: server.NewServer(server.Config{Gate: gate, Logger: logger, DefaultVersion: xapi.Version(cfg.XAPIDefault), CORSOrigins: cfg.CORSOrigins,
-			Tokens: tokens, RateLimit: cfg.RateLimit, Now: opts.now}),
+			Tokens: tokens, RateLimit: cfg.RateLimit, Now: opts.now, Metrics: reg}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -354,7 +362,10 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 
 // auditor adapts the audit log to the governance.Auditor interface, and
 // reports its health (governance.AuditHealth).
-type auditor struct{ log *audit.Log }
+type auditor struct {
+	log     *audit.Log
+	appends *prometheus.CounterVec // by action and decision; nil: not counted
+}
 
 func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
 	_, err := a.log.Append(ctx, audit.Entry{
@@ -375,6 +386,9 @@ func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
 		Purposes:       e.Purposes,
 		SubjectCounts:  e.SubjectCounts,
 	})
+	if err == nil && a.appends != nil {
+		a.appends.WithLabelValues(e.Action, e.Decision).Inc()
+	}
 	if err != nil && errors.Is(err, audit.ErrUnavailable) {
 		return unavailable(err)
 	}
