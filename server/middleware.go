@@ -108,8 +108,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		route := "unmatched"
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, &route)))
+		d := s.now().Sub(start)
+		s.metrics.observe(r.Method, route, rec.status, d)
 		s.log.InfoContext(r.Context(), "request", "method", r.Method, "route", route, "status", rec.status,
-			"duration_ms", float64(s.now().Sub(start).Microseconds())/1000, "request_id", governance.RequestID(r.Context()))
+			"duration_ms", float64(d.Microseconds())/1000, "request_id", governance.RequestID(r.Context()))
 	})
 }
 

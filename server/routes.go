@@ -36,6 +36,9 @@ func (s *Server) routes() {
 	r.Use(noteRoute)
 
 	r.Handle("/healthz", s.handleHealthz()).Methods(http.MethodGet, http.MethodHead)
+	if s.metrics != nil {
+		r.Handle("/metrics", s.metrics.handler).Methods(http.MethodGet)
+	}
 
 	x := r.PathPrefix("/xapi").Subrouter()
 	x.NotFoundHandler = r.NotFoundHandler

@@ -12,6 +12,7 @@
 package server
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -42,15 +43,20 @@ type Config struct {
 	// resources (CORS): "*" for any, or exact origins such as
 	// "https://course.example.com". Empty: no CORS headers are sent.
 	CORSOrigins []string
+	// Metrics, when set, receives the server's metrics (requests by route
+	// and status, their latency, statements stored) and is served at
+	// GET /metrics in the Prometheus text format; nil: no /metrics.
+	Metrics *prometheus.Registry
 }
 
 // Server serves the xAPI and governance HTTP interfaces.
 type Server struct {
-	gate   *governance.Gate
-	log    *slog.Logger
-	limit  int64
-	now    func() time.Time
-	defVer xapi.Version
+	metrics *metrics // nil: none
+	gate    *governance.Gate
+	log     *slog.Logger
+	limit   int64
+	now     func() time.Time
+	defVer  xapi.Version
 	// origins are the CORS origins allowed (see Config.CORSOrigins).
 	origins []string
 	tokens  *TokenVerifier
@@ -62,7 +68,7 @@ type Server struct {
 // NewServer returns the HTTP handler of Custodia.
 func NewServer(cfg Config) *Server {
 	s := &Server{gate: cfg.Gate, log: cfg.Logger, limit: cfg.MaxBodyBytes, now: cfg.Now, defVer: cfg.DefaultVersion,
-		origins: slices.Clone(cfg.CORSOrigins), tokens: cfg.Tokens}
+		origins: slices.Clone(cfg.CORSOrigins), tokens: cfg.Tokens, metrics: newMetrics(cfg.Metrics)}
 	if s.defVer == "" {
 		s.defVer = xapi.V200
 	}

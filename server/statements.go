@@ -88,6 +88,7 @@ func (s *Server) handleStatementsPut(w http.ResponseWriter, r *http.Request, p g
 		s.fail(w, r, err)
 		return
 	}
+	s.metrics.stored(1)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -126,6 +127,7 @@ func (s *Server) handleStatementsPost(w http.ResponseWriter, r *http.Request, p 
 		s.fail(w, r, err)
 		return
 	}
+	s.metrics.stored(len(ids))
 	writeJSON(w, http.StatusOK, ids)
 }
 

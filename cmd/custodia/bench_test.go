@@ -20,18 +20,6 @@ import (
 	"custodia/xapi"
 )
 
-// benchStatement returns a realistic statement of about 1 KB: a learner
-// answering a question in a course module, with result and context.
-func benchStatement(r *rand.Rand) []byte {
-	learner, course, module := r.IntN(500), r.IntN(20), r.IntN(10)
-	return []byte(fmt.Sprintf(`{"actor":{"objectType":"Agent","name":"Learner %d","mbox":"mailto:learner%d@example.com"},
-"verb":{"id":"http://adlnet.gov/expapi/verbs/answered","display":{"en-US":"answered"}},
-"object":{"objectType":"Activity","id":"http://courses.example.com/c%d/m%d/q%d","definition":{"name":{"en-US":"Question %d of module %d"},"description":{"en-US":"A multiple choice question about workplace safety procedures."},"type":"http://adlnet.gov/expapi/activities/cmi.interaction","interactionType":"choice","correctResponsesPattern":["b"],"choices":[{"id":"a","description":{"en-US":"Option A"}},{"id":"b","description":{"en-US":"Option B"}},{"id":"c","description":{"en-US":"Option C"}}]}},
-"result":{"score":{"scaled":0.8,"raw":8,"min":0,"max":10},"success":true,"completion":true,"response":"b","duration":"PT%dS"},
-"context":{"registration":"%08x-1234-4abc-8def-0123456789ab","platform":"Example LMS","language":"en-US","contextActivities":{"parent":[{"id":"http://courses.example.com/c%d/m%d"}],"grouping":[{"id":"http://courses.example.com/c%d"}]}},
-"timestamp":"2026-11-%02dT10:%02d:00Z"}`, learner, learner, course, module, r.IntN(30), r.IntN(30), module, 5+r.IntN(100), learner*100+course, course, module, course, 1+r.IntN(28), r.IntN(60)))
-}
-
 // BenchmarkIngest measures statements/s through the whole governed path
 // over HTTP: parsing, policy decision, sealing, blind indexes, audit append
 // and fsynced Badger commits. Eight clients post concurrently.
@@ -54,7 +42,7 @@ func BenchmarkIngest(b *testing.B) {
 						if i > 0 {
 							body.WriteByte(',')
 						}
-						body.Write(benchStatement(r))
+						body.Write(benchCorpus{learners: 500, courses: 20}.statement(r))
 					}
 					body.WriteByte(']')
 					req, _ := http.NewRequest("POST", l.base+"/xapi/statements", &body)
@@ -124,7 +112,7 @@ func BenchmarkIngestAudit(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer alog.Close()
-				aud = auditor{alog}
+				aud = auditor{log: alog}
 			}
 			gate := governance.NewGate(governance.GateConfig{Engine: engine, Statements: db, Records: db, Activities: db, Documents: db,
 				Auditor: aud, Pseudonymizer: keys, AuthorityHomePage: "http://lrs.example.com/"})
@@ -135,7 +123,7 @@ func BenchmarkIngestAudit(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				r := rand.New(rand.NewPCG(seed.Add(1), 7))
 				for pb.Next() {
-					s, err := xapi.ParseStatement(benchStatement(r), xapi.V200)
+					s, err := xapi.ParseStatement(benchCorpus{learners: 500, courses: 20}.statement(r), xapi.V200)
 					if err != nil {
 						b.Error(err)
 						return

@@ -8,6 +8,7 @@
 //	custodia audit cosign --key FILE --checkpoint FILE --log-key KEY --state FILE [--proof FILE]
 //	custodia audit erase --data DIR --month YYYY-MM
 //	custodia keys jwk-gen|jwt-sign …       a signing key and tokens for trying Bearer authentication
+//	custodia bench --key K --secret S …   load a running server and measure it
 //
 // See the README for the flags; each has an environment variable.
 package main
@@ -53,6 +54,8 @@ const usage = `usage:
   custodia audit cosign --key FILE --checkpoint FILE --log-key VERIFIER_KEY --state FILE [--proof FILE]
   custodia audit erase --data DIR --month YYYY-MM [--root-key-file FILE]
   custodia keys jwk-gen --private FILE --public FILE [--alg ES256|RS256|EdDSA] [--kid KID]
+  custodia bench [--endpoint URL] --key KEY --secret SECRET [--statements N] [--concurrency C] [--batch B]
+                 [--learners N] [--courses N] [--query-rounds N] [--ceiling-dir DIR] [--no-ceiling] [--json]
   custodia keys jwt-sign --key FILE --iss ISS --aud AUD --sub SUB [--email E] [--roles R,…] [--scope S] [--purpose P] [--ttl 1h]`
 
 // run is the whole program: main only adds the process around it.
@@ -84,6 +87,8 @@ func runWith(ctx context.Context, opts runOptions, args []string, getenv func(st
 			now = time.Now
 		}
 		return runKeys(args[1:], now, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -27,6 +27,8 @@ import (
 	"custodia/store"
 	"custodia/xapi"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -37,6 +39,9 @@ type serveConfig struct {
 	RootKeyFile string
 	LogLevel    string
 	XAPIDefault string
+	// NoSync turns off fsync of each commit (--sync=false): faster bulk
+	// imports, but a 200 no longer means on disk.
+	NoSync      bool
 	AdminKey    string
 	AdminSecret string
 	CORSOrigins []string
@@ -87,6 +92,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.StringVar(&c.RootKeyFile, "root-key-file", env("CUSTODIA_ROOT_KEY_FILE", ""), "age root identity file (env CUSTODIA_ROOT_KEY_FILE; default <data>/root.agekey, generated 0600)")
 	fs.StringVar(&c.XAPIDefault, "xapi-default-version", env("CUSTODIA_XAPI_DEFAULT_VERSION", "2.0.0"), "version named in X-Experience-API-Version when a request names none we speak: 1.0.3 or 2.0.0 (env CUSTODIA_XAPI_DEFAULT_VERSION)")
 	cors := fs.String("cors-origins", env("CUSTODIA_CORS_ORIGINS", "*"), "comma-separated origins whose browser clients may call /xapi/ (CORS): * for any, none for no CORS (env CUSTODIA_CORS_ORIGINS)")
+	sync := fs.Bool("sync", env("CUSTODIA_SYNC", "true") != "false", "fsync every commit so that a 200 means on disk; false trades that durability away for bulk imports: a crash may lose acknowledged statements (env CUSTODIA_SYNC)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CUSTODIA_LOG_LEVEL", "info"), "debug, info, warn or error (env CUSTODIA_LOG_LEVEL)")
 	fs.StringVar(&c.IssuersFile, "issuers", env("CUSTODIA_ISSUERS_FILE", ""), "JSON file of the issuers whose Bearer JWTs are accepted (env CUSTODIA_ISSUERS_FILE); none: Basic credentials only")
 	rateLimit := fs.String("rate-limit", env("CUSTODIA_RATE_LIMIT", "0"), "requests a second each credential may make on average; 0 for no limit (env CUSTODIA_RATE_LIMIT)")
@@ -116,6 +122,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return c, usageError{fmt.Sprintf("serve: --audit-checkpoint-interval %q: want a duration such as 10s, or 0", *interval)}
 	}
 	c.AuditCheckpointInterval = d
+	c.NoSync = !*sync
 	for _, w := range witnesses.list {
 		if _, err := note.NewVerifier(w); err != nil {
 			return c, usageError{fmt.Sprintf("serve: --audit-witness %q: not a note verifier key (custodia audit witness-key makes one): %v", w, err)}
@@ -243,7 +250,10 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	if keys.Generated() {
 		logger.Warn("generated a new root key; production keeps it outside the data directory (--root-key-file) and backs it up", "file", cfg.RootKeyFile)
 	}
-	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: true, Logger: logger, Now: opts.now})
+	if cfg.NoSync {
+		logger.Warn("--sync=false: commits are not fsynced; a crash may lose statements already acknowledged")
+	}
+	db, err := store.Open(filepath.Join(cfg.Data, "store"), keys, store.Options{SyncWrites: !cfg.NoSync, Logger: logger, Now: opts.now})
 	if err != nil {
 		return fmt.Errorf("serve: opening store: %w", err)
 	}
@@ -281,6 +291,12 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 	}
 	base := scheme + "://" + ln.Addr().String()
 
+	reg := prometheus.NewRegistry()
+	appends := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "custodia_audit_appends_total",
+		Help: "Audit entries appended, by action and policy decision: one per decision of the gate.",
+	}, []string{"action", "decision"})
+	reg.MustRegister(appends, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gate := governance.NewGate(governance.GateConfig{
 		Engine:            engine,
 		Statements:        db,
@@ -288,7 +304,7 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 		Activities:        db,
 		Documents:         db,
 		Retention:         db,
-		Auditor:           auditor{alog},
+		Auditor:           auditor{log: alog, appends: appends},
 		AuditLog:          auditLog{alog},
 		Pseudonymizer:     keys,
 		AuthorityHomePage: base + "/",
@@ -308,7 +324,7 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 
 	srv := &http.Server{
 		Handler: server.NewServer(server.Config{Gate: gate, Logger: logger, DefaultVersion: xapi.Version(cfg.XAPIDefault), CORSOrigins: cfg.CORSOrigins,
-			Tokens: tokens, RateLimit: cfg.RateLimit, Now: opts.now}),
+			Tokens: tokens, RateLimit: cfg.RateLimit, Now: opts.now, Metrics: reg}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -346,7 +362,10 @@ func runServe(ctx context.Context, opts runOptions, args []string, getenv func(s
 
 // auditor adapts the audit log to the governance.Auditor interface, and
 // reports its health (governance.AuditHealth).
-type auditor struct{ log *audit.Log }
+type auditor struct {
+	log     *audit.Log
+	appends *prometheus.CounterVec // by action and decision; nil: not counted
+}
 
 func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
 	_, err := a.log.Append(ctx, audit.Entry{
@@ -367,6 +386,9 @@ func (a auditor) Record(ctx context.Context, e governance.AuditEntry) error {
 		Purposes:       e.Purposes,
 		SubjectCounts:  e.SubjectCounts,
 	})
+	if err == nil && a.appends != nil {
+		a.appends.WithLabelValues(e.Action, e.Decision).Inc()
+	}
 	if err != nil && errors.Is(err, audit.ErrUnavailable) {
 		return unavailable(err)
 	}
