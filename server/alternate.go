@@ -74,7 +74,7 @@ func (s *Server) rewriteAlternate(w http.ResponseWriter, r *http.Request) (*http
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.limit))
 	if err != nil {
-		return nil, version, multipartError(err, op, "reading the request body failed")
+		return nil, version, readBodyError(err, op)
 	}
 	if len(body) > 0 {
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {

@@ -311,7 +311,7 @@ func (s *Server) handleAuditCosign(w http.ResponseWriter, r *http.Request, p gov
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxNoteBytes+1))
 	if err != nil {
-		writeError(w, r, xapi.Errorf(xapi.Invalid, op, "reading the request body failed"))
+		writeError(w, r, readBodyError(err, op))
 		return
 	}
 	if len(body) > maxNoteBytes {

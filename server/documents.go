@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"time"
@@ -173,11 +172,7 @@ func (s *Server) readDocumentWrite(w http.ResponseWriter, r *http.Request, kind 
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return fail(errTooLarge)
-		}
-		return fail(xapi.Errorf(xapi.Invalid, "server.documents", "reading the request body failed"))
+		return fail(readBodyError(err, "server.documents"))
 	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {

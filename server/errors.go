@@ -37,6 +37,21 @@ type errorBody struct {
 	} `json:"error"`
 }
 
+// bodyError is the error for a request body that could not be read: 413
+// when it went over the size limit, else 400 with msg.
+func bodyError(err error, op, msg string) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooLarge
+	}
+	return xapi.Errorf(xapi.Invalid, op, "%s", msg)
+}
+
+// readBodyError is bodyError for a body that could not be read at all.
+func readBodyError(err error, op string) error {
+	return bodyError(err, op, "reading the request body failed")
+}
+
 // writeError answers with err as a JSON error. Internal errors get a generic
 // message; their cause is logged by the caller, never sent.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -44,11 +44,11 @@ func readStatementsBody(r *http.Request, op string) (statementsBody, error) {
 			break
 		}
 		if err != nil {
-			return statementsBody{}, multipartError(err, op, "body is not valid multipart/mixed (check the boundary)")
+			return statementsBody{}, bodyError(err, op, "body is not valid multipart/mixed (check the boundary)")
 		}
 		data, err := io.ReadAll(part)
 		if err != nil {
-			return statementsBody{}, multipartError(err, op, "reading a multipart part failed")
+			return statementsBody{}, bodyError(err, op, "reading a multipart part failed")
 		}
 		if i == 0 {
 			if pt, _, err := mime.ParseMediaType(part.Header.Get("Content-Type")); err != nil || pt != "application/json" {
@@ -78,14 +78,6 @@ func readStatementsBody(r *http.Request, op string) (statementsBody, error) {
 		return statementsBody{}, xapi.Errorf(xapi.Invalid, op, "multipart/mixed body has no parts")
 	}
 	return out, nil
-}
-
-func multipartError(err error, op, msg string) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return errTooLarge
-	}
-	return xapi.Errorf(xapi.Invalid, op, "%s", msg)
 }
 
 // sha2For returns the SHA-2 function whose hex digest has the length of sum.

@@ -45,7 +45,7 @@ func (s *Server) handlePolicyPut(w http.ResponseWriter, r *http.Request, p gover
 	const op = "server.PutPolicy"
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, r, readError(op, err))
+		writeError(w, r, readBodyError(err, op))
 		return
 	}
 	if !utf8.Valid(body) {
@@ -181,13 +181,4 @@ func decodeBody(r *http.Request, op string, dst any, keys ...string) error {
 		return xapi.Errorf(xapi.Invalid, op, "%s", want)
 	}
 	return nil
-}
-
-// readError maps a failed body read to TooLarge or Invalid.
-func readError(op string, err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return errTooLarge
-	}
-	return xapi.Errorf(xapi.Invalid, op, "reading the request body failed")
 }

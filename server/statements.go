@@ -291,10 +291,7 @@ func readJSONBody(r *http.Request, op string) ([]byte, error) {
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
-		if _, ok := err.(*http.MaxBytesError); ok {
-			return nil, errTooLarge
-		}
-		return nil, xapi.Errorf(xapi.Invalid, op, "reading the request body failed")
+		return nil, readBodyError(err, op)
 	}
 	return b, nil
 }
